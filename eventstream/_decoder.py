@@ -1,0 +1,190 @@
+"""The incremental, sans-IO decoder: feed it byte slices of any size, get messages back."""
+
+from __future__ import annotations
+
+from ._codec import (
+    DEFAULT_MAX_HEADERS_LENGTH,
+    DEFAULT_MAX_PAYLOAD_LENGTH,
+    Limits,
+    _with_hint,
+    as_byte_view,
+    check_prelude,
+    decode_body,
+)
+from ._errors import DecoderStateError, EventStreamError, TruncatedError
+from ._message import PRELUDE_LENGTH, Message
+
+__all__ = ["Decoder"]
+
+
+class Decoder:
+    """Decode a stream of frames from byte slices that fall anywhere.
+
+    ``feed(data)`` returns every message that ``data`` completes; ``close()`` ends the input
+    and raises :class:`TruncatedError` if a frame is pending. The prelude is checked as soon
+    as its 12 bytes arrive, so a bogus length is rejected before anything is buffered toward
+    it. After any error the decoder fails closed: every later call raises
+    :class:`DecoderStateError`.
+
+    Work is linear in the bytes fed: complete frames are decoded in place from the fed
+    buffer, and only the incomplete frame at its end is copied (once) into an internal
+    buffer.
+    """
+
+    __slots__ = (
+        "_limits",
+        "_buffer",
+        "_total",
+        "_headers_length",
+        "_prelude_crc",
+        "_offset",
+        "_frame_index",
+        "_failure",
+        "_closed",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+        max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+    ) -> None:
+        self._limits = Limits(max_payload_length, max_headers_length)
+        # Bytes of the one incomplete frame; its prelude is known once _total is non-zero.
+        self._buffer = bytearray()
+        self._total = 0
+        self._headers_length = 0
+        self._prelude_crc = 0
+        # Stream offset of the next frame's first byte, and that frame's index.
+        self._offset = 0
+        self._frame_index = 0
+        self._failure: EventStreamError | None = None
+        self._closed = False
+
+    @property
+    def offset(self) -> int:
+        """Stream offset where the next (or the pending) frame starts."""
+        return self._offset
+
+    @property
+    def frame_index(self) -> int:
+        """Number of frames decoded so far: the index of the next frame."""
+        return self._frame_index
+
+    @property
+    def pending(self) -> int:
+        """Bytes held of an incomplete frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
+        """Take the next slice of the stream; return the messages it completes, in order.
+
+        On a fault the error is raised at once; messages this call had completed before it
+        are on the error as ``messages``, so none are lost.
+        """
+        self._check_usable()
+        messages: list[Message] = []
+        try:
+            with as_byte_view(data) as view:
+                self._feed(view, messages)
+        except EventStreamError as exc:
+            exc.messages = tuple(messages)
+            self._failure = exc
+            raise
+        return messages
+
+    def _feed(self, view: memoryview, messages: list[Message]) -> None:
+        limits = self._limits
+        size = len(view)
+        pos = 0
+        buffer = self._buffer
+        if buffer:
+            # Finish the pending frame first, copying only the bytes it still lacks.
+            if not self._total:
+                take = min(PRELUDE_LENGTH - len(buffer), size)
+                buffer += view[:take]
+                pos = take
+                if len(buffer) < PRELUDE_LENGTH:
+                    return
+                self._total, self._headers_length, self._prelude_crc = check_prelude(
+                    buffer, 0, limits, self._offset, self._frame_index
+                )
+            take = min(self._total - len(buffer), size - pos)
+            buffer += view[pos : pos + take]
+            pos += take
+            if len(buffer) < self._total:
+                return
+            # A view, so the CRC reads the buffer in place; released before the clear().
+            with memoryview(buffer) as frame:
+                messages.append(
+                    decode_body(
+                        frame,
+                        0,
+                        self._total,
+                        self._headers_length,
+                        self._prelude_crc,
+                        self._offset,
+                        self._frame_index,
+                    )
+                )
+            self._advance(self._total)
+            buffer.clear()
+        # Fast path: whole frames straight from the caller's buffer, no copies but payloads.
+        base = self._offset - pos
+        while size - pos >= PRELUDE_LENGTH:
+            total, headers_length, prelude_crc = check_prelude(
+                view, pos, limits, base, self._frame_index
+            )
+            if size - pos < total:
+                self._total, self._headers_length, self._prelude_crc = (
+                    total,
+                    headers_length,
+                    prelude_crc,
+                )
+                break
+            messages.append(
+                decode_body(view, pos, total, headers_length, prelude_crc, base, self._frame_index)
+            )
+            pos += total
+            self._advance(total)
+        if pos < size:
+            buffer += view[pos:]
+
+    def _advance(self, total: int) -> None:
+        self._offset += total
+        self._frame_index += 1
+        self._total = 0
+
+    def close(self) -> None:
+        """End the input; raise :class:`TruncatedError` if a frame is incomplete."""
+        self._check_usable()
+        self._closed = True
+        if self._buffer:
+            received = len(self._buffer)
+            expected = self._total or PRELUDE_LENGTH
+            what = "frame" if self._total else "prelude"
+            message = f"the stream ended after {received} of the {what}'s {expected} bytes"
+            if not self._total:
+                message = _with_hint(message, bytes(self._buffer))
+            self._failure = TruncatedError(
+                message,
+                expected=expected,
+                received=received,
+                offset=self._offset + received,
+                frame_index=self._frame_index,
+                frame_offset=self._offset,
+            )
+            raise self._failure
+
+    def _check_usable(self) -> None:
+        if self._failure is not None:
+            raise DecoderStateError(
+                f"the decoder failed earlier and stays failed: {self._failure}",
+                offset=self._failure.offset,
+                frame_index=self._failure.frame_index,
+                frame_offset=self._failure.frame_offset,
+            ) from self._failure
+        if self._closed:
+            raise DecoderStateError(
+                "the decoder is closed", offset=self._offset, frame_index=self._frame_index
+            )

@@ -1,0 +1,156 @@
+"""The error hierarchy: one root, subclasses that say what went wrong and where."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ._message import Message
+
+__all__ = [
+    "EventStreamError",
+    "ChecksumError",
+    "PreludeChecksumError",
+    "MessageChecksumError",
+    "FrameLengthError",
+    "LimitExceededError",
+    "HeaderError",
+    "TruncatedError",
+    "TrailingDataError",
+    "EncodeError",
+    "InputTypeError",
+    "DecoderStateError",
+]
+
+
+class EventStreamError(Exception):
+    """Root of every error this library raises.
+
+    ``offset`` is the absolute byte offset of the problem in the input (``None`` when
+    encoding), ``frame_index`` the zero-based index of the frame it belongs to, and
+    ``frame_offset`` the offset at which that frame starts. ``messages`` holds the messages
+    that the failing :meth:`Decoder.feed` call had completed before the fault.
+    """
+
+    messages: tuple[Message, ...] = ()
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int | None = None,
+        frame_index: int | None = None,
+        frame_offset: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.frame_index = frame_index
+        self.frame_offset = frame_offset
+
+    def __str__(self) -> str:
+        if self.offset is None:
+            return self.message
+        where = f"byte {self.offset}"
+        if self.frame_index is not None:
+            where = f"frame {self.frame_index}, {where}"
+        return f"{where}: {self.message}"
+
+
+class ChecksumError(EventStreamError):
+    """A CRC-32 did not match; ``which`` names the CRC, ``expected`` is the one on the wire."""
+
+    which: Literal["prelude", "message"]
+
+    def __init__(self, message: str, *, expected: int, actual: int, **where: int | None) -> None:
+        super().__init__(message, **where)
+        self.expected = expected
+        self.actual = actual
+
+
+class PreludeChecksumError(ChecksumError):
+    """The CRC over the first 8 bytes of a frame did not match."""
+
+    which = "prelude"
+
+
+class MessageChecksumError(ChecksumError):
+    """The CRC over a whole frame did not match."""
+
+    which = "message"
+
+
+class FrameLengthError(EventStreamError):
+    """A frame's length fields are impossible (total < 16, headers past the payload)."""
+
+    def __init__(
+        self, message: str, *, total_length: int, headers_length: int, **where: int | None
+    ) -> None:
+        super().__init__(message, **where)
+        self.total_length = total_length
+        self.headers_length = headers_length
+
+
+class LimitExceededError(FrameLengthError):
+    """A frame is valid but larger than a configured limit.
+
+    ``limit_name`` is the keyword that sets the limit (``max_payload_length`` or
+    ``max_headers_length``), ``limit`` its value and ``actual`` the frame's figure.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit_name: str,
+        limit: int,
+        actual: int,
+        total_length: int,
+        headers_length: int,
+        **where: int | None,
+    ) -> None:
+        super().__init__(message, total_length=total_length, headers_length=headers_length, **where)
+        self.limit_name = limit_name
+        self.limit = limit
+        self.actual = actual
+
+
+class HeaderError(EventStreamError):
+    """The header block of a frame whose CRCs are valid is malformed.
+
+    ``problem`` is one of ``"unknown-type"``, ``"truncated"``, ``"empty-name"``,
+    ``"invalid-utf8"``, ``"duplicate-name"`` or ``"value-too-long"``; ``header_name`` is the
+    name of the header concerned when it could be read.
+    """
+
+    def __init__(
+        self, message: str, *, problem: str, header_name: str | None = None, **where: int | None
+    ) -> None:
+        super().__init__(message, **where)
+        self.problem = problem
+        self.header_name = header_name
+
+
+class TruncatedError(EventStreamError):
+    """The input ended inside a frame: ``expected`` bytes of it were due, ``received`` came."""
+
+    def __init__(self, message: str, *, expected: int, received: int, **where: int | None) -> None:
+        super().__init__(message, **where)
+        self.expected = expected
+        self.received = received
+
+
+class TrailingDataError(EventStreamError):
+    """Bytes follow the one frame that :func:`eventstream.decode` was given."""
+
+
+class EncodeError(EventStreamError, ValueError):
+    """A message or header value cannot be put on the wire (range, length or type)."""
+
+
+class InputTypeError(EventStreamError, TypeError):
+    """The input is not a bytes-like object (bytes, bytearray, memoryview, ...)."""
+
+
+class DecoderStateError(EventStreamError):
+    """The decoder was used after it failed or was closed; ``__cause__`` is the first error."""

@@ -1,0 +1,160 @@
+"""The message model and the frame encoder."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, NoReturn
+from zlib import crc32
+
+from ._errors import EncodeError
+from ._headers import (
+    HeaderInput,
+    HeaderValue,
+    Timestamp,
+    _SizedInt,
+    canonical_value,
+    check_header_name,
+    header_type_id,
+)
+
+__all__ = ["Message", "encode", "PRELUDE_LENGTH", "MIN_FRAME_LENGTH", "MAX_FRAME_LENGTH"]
+
+#: Total length, headers length and prelude CRC: three big-endian u32.
+PRELUDE_LENGTH = 12
+#: The prelude plus the trailing message CRC: a frame with no headers and no payload.
+MIN_FRAME_LENGTH = 16
+#: The total length is a u32.
+MAX_FRAME_LENGTH = 0xFFFFFFFF
+
+_U32 = struct.Struct(">I")
+_PRELUDE_HEAD = struct.Struct(">II")
+_FIXED = {
+    2: struct.Struct(">b"),
+    3: struct.Struct(">h"),
+    4: struct.Struct(">i"),
+    5: struct.Struct(">q"),
+}
+_U16 = struct.Struct(">H")
+_Q = struct.Struct(">q")
+
+
+def _encode_header(name: str, value: HeaderValue) -> bytes:
+    name_bytes = name.encode("utf-8")
+    head = bytes((len(name_bytes),)) + name_bytes
+    # Most frequent first: Bedrock frames carry only string headers.
+    if isinstance(value, str):
+        text = value.encode("utf-8")
+        return head + b"\x07" + _U16.pack(len(text)) + text
+    if isinstance(value, bool):
+        return head + (b"\x00" if value else b"\x01")
+    if isinstance(value, _SizedInt):
+        return head + bytes((value.type_id,)) + _FIXED[value.type_id].pack(value)
+    if isinstance(value, bytes):
+        return head + b"\x06" + _U16.pack(len(value)) + value
+    if isinstance(value, Timestamp):
+        return head + b"\x08" + _Q.pack(value.millis)
+    return head + b"\x09" + value.bytes
+
+
+class Message:
+    """One event-stream frame: ordered, typed headers and a bytes payload. Immutable.
+
+    ``headers`` may be a mapping or an iterable of ``(name, value)`` pairs; values are
+    converted to their canonical header types (see ``docs/format.md``) and checked, so a
+    ``Message`` that exists can always be encoded. Equality takes wire types into account:
+    ``Short(1)`` and ``Integer(1)`` are different headers.
+    """
+
+    __slots__ = ("headers", "payload", "_header_block")
+
+    headers: Mapping[str, HeaderValue]
+    payload: bytes
+    _header_block: bytes | None
+
+    def __init__(
+        self,
+        headers: Mapping[str, HeaderInput] | Iterable[tuple[str, HeaderInput]] = (),
+        payload: bytes | bytearray | memoryview = b"",
+    ) -> None:
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        checked: dict[str, HeaderValue] = {}
+        for name, value in pairs:
+            check_header_name(name)
+            if name in checked:
+                raise EncodeError(
+                    f"header {name!r} appears twice; a name may appear once per frame"
+                )
+            checked[name] = canonical_value(name, value)
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            raise EncodeError(f"payload must be bytes-like, not {type(payload).__name__}")
+        set_ = object.__setattr__
+        set_(self, "headers", MappingProxyType(checked))
+        set_(self, "payload", bytes(payload))
+        set_(self, "_header_block", None)
+
+    @classmethod
+    def _trusted(cls, headers: dict[str, HeaderValue], payload: bytes) -> Message:
+        # The decoder has already validated every header; skip the checks (h11 PR #33 idea).
+        self = cls.__new__(cls)
+        set_ = object.__setattr__
+        set_(self, "headers", MappingProxyType(headers))
+        set_(self, "payload", payload)
+        set_(self, "_header_block", None)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Message is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"Message is immutable; cannot delete {name!r}")
+
+    def header_block(self) -> bytes:
+        """Return the encoded header block (cached: the message is immutable)."""
+        block = self._header_block
+        if block is None:
+            block = b"".join([_encode_header(name, value) for name, value in self.headers.items()])
+            object.__setattr__(self, "_header_block", block)
+        return block
+
+    def encode(self) -> bytes:
+        """Return the wire bytes of this message as one frame."""
+        block = self.header_block()
+        headers_length = len(block)
+        total = headers_length + len(self.payload) + MIN_FRAME_LENGTH
+        if total > MAX_FRAME_LENGTH:
+            raise EncodeError(f"a frame of {total} bytes does not fit the u32 total length")
+        prelude = _PRELUDE_HEAD.pack(total, headers_length)
+        prelude += _U32.pack(crc32(prelude))
+        crc = crc32(self.payload, crc32(block, crc32(prelude)))
+        return b"".join((prelude, block, self.payload, _U32.pack(crc)))
+
+    def typed_headers(self) -> list[tuple[str, int, HeaderValue]]:
+        """Return ``(name, wire type id, value)`` for each header, in wire order."""
+        return [(name, header_type_id(value), value) for name, value in self.headers.items()]
+
+    def _key(self) -> tuple[Any, ...]:
+        return (tuple(self.typed_headers()), self.payload)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name!r}: {value!r}" for name, value in self.headers.items())
+        payload = self.payload
+        if len(payload) <= 64:
+            body = repr(payload)
+        else:
+            body = f"{payload[:48]!r} + ... ({len(payload)} bytes)"
+        return f"Message({{{shown}}}, {body})"
+
+
+def encode(message: Message) -> bytes:
+    """Return the wire bytes of ``message``; the same as ``message.encode()``."""
+    return message.encode()
