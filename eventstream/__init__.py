@@ -38,6 +38,7 @@ from ._headers import (
     Short,
     Timestamp,
 )
+from ._io import DEFAULT_READ_SIZE, aiter_messages, iter_messages
 from ._message import MAX_FRAME_LENGTH, MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message, encode
 
 __version__ = "0.1.0"
@@ -47,6 +48,9 @@ __all__ = [
     "encode",
     "decode",
     "Decoder",
+    "iter_messages",
+    "aiter_messages",
+    "DEFAULT_READ_SIZE",
     "Limits",
     "DEFAULT_MAX_PAYLOAD_LENGTH",
     "DEFAULT_MAX_HEADERS_LENGTH",

@@ -179,7 +179,7 @@ class Decoder:
     def _check_usable(self) -> None:
         if self._failure is not None:
             raise DecoderStateError(
-                f"the decoder failed earlier and stays failed: {self._failure}",
+                f"the decoder failed earlier and stays failed ({self._failure.message})",
                 offset=self._failure.offset,
                 frame_index=self._failure.frame_index,
                 frame_offset=self._failure.frame_offset,

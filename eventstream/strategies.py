@@ -12,6 +12,7 @@ import uuid
 
 from hypothesis import strategies as st
 
+from ._codec import DEFAULT_MAX_HEADERS_LENGTH
 from ._headers import (
     MAX_HEADER_NAME_BYTES,
     MAX_HEADER_VALUE_BYTES,
@@ -82,9 +83,19 @@ def headers(*, max_size: int = 12) -> st.SearchStrategy[dict[str, HeaderValue]]:
     return st.dictionaries(header_names(), header_values(), max_size=max_size)
 
 
-def messages(*, max_headers: int = 12, max_payload: int = 512) -> st.SearchStrategy[Message]:
-    """Valid messages: any headers, any payload (empty included)."""
-    return st.builds(Message, headers(max_size=max_headers), st.binary(max_size=max_payload))
+def messages(
+    *,
+    max_headers: int = 12,
+    max_payload: int = 512,
+    max_headers_length: int = DEFAULT_MAX_HEADERS_LENGTH,
+) -> st.SearchStrategy[Message]:
+    """Valid messages: any headers, any payload (empty included).
+
+    The header block stays within ``max_headers_length`` (the decoder's default limit), so
+    every message decodes with default settings.
+    """
+    built = st.builds(Message, headers(max_size=max_headers), st.binary(max_size=max_payload))
+    return built.filter(lambda m: len(m.header_block()) <= max_headers_length)
 
 
 def frames(**kwargs: int) -> st.SearchStrategy[bytes]:

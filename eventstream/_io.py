@@ -1,0 +1,128 @@
+"""Adapters that run the sans-IO :class:`Decoder` over sync and async byte sources.
+
+The decoder never does I/O; these loops are the only place that reads. Both end with
+``Decoder.close()``, so a stream that stops inside a frame raises :class:`TruncatedError`
+instead of dropping the partial frame (as botocore does).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
+from typing import Protocol, TypeAlias
+
+from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
+from ._decoder import Decoder
+from ._errors import EventStreamError, InputTypeError
+from ._message import Message
+
+__all__ = ["iter_messages", "aiter_messages", "DEFAULT_READ_SIZE"]
+
+#: Bytes asked of a ``read()`` source at a time.
+DEFAULT_READ_SIZE = 64 * 1024
+
+BytesLike: TypeAlias = bytes | bytearray | memoryview
+
+
+class SyncReader(Protocol):
+    """Anything with a blocking ``read(size)``: files, sockets' makefile, urllib3, botocore."""
+
+    def read(self, size: int, /) -> BytesLike: ...
+
+
+class AsyncReader(Protocol):
+    """Anything with ``read(size)`` returning an awaitable: aiohttp's StreamReader, ..."""
+
+    def read(self, size: int, /) -> Awaitable[BytesLike]: ...
+
+
+def _sync_chunks(source: SyncReader | Iterable[BytesLike], read_size: int) -> Iterator[BytesLike]:
+    read = getattr(source, "read", None)
+    if callable(read):
+        while chunk := read(read_size):
+            yield chunk
+        return
+    if isinstance(source, str | bytes | bytearray | memoryview):
+        raise InputTypeError(
+            "iter_messages() takes a file object or an iterable of byte chunks; "
+            "for one buffer use Decoder().feed() or decode()"
+        )
+    try:
+        chunks = iter(source)  # type: ignore[arg-type]
+    except TypeError:
+        raise InputTypeError(
+            f"iter_messages() cannot read from a {type(source).__name__}: it needs read(size) "
+            "or to be an iterable of bytes"
+        ) from None
+    yield from chunks
+
+
+def iter_messages(
+    source: SyncReader | Iterable[BytesLike],
+    *,
+    read_size: int = DEFAULT_READ_SIZE,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> Iterator[Message]:
+    """Yield each message from a binary file object or an iterable of byte chunks.
+
+    Works with ``open(path, "rb")``, requests' ``iter_content()``, httpx's ``iter_bytes()``,
+    urllib3's ``stream()`` and botocore's ``StreamingBody``. Messages decoded before a fault
+    are yielded before the error is raised.
+    """
+    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
+    for chunk in _sync_chunks(source, read_size):
+        try:
+            messages = decoder.feed(chunk)
+        except EventStreamError as exc:
+            yield from exc.messages
+            raise
+        yield from messages
+    decoder.close()
+
+
+async def _async_chunks(
+    source: AsyncReader | AsyncIterable[BytesLike], read_size: int
+) -> AsyncIterator[BytesLike]:
+    read = getattr(source, "read", None)
+    if callable(read):
+        while True:
+            chunk = read(read_size)
+            if inspect.isawaitable(chunk):
+                chunk = await chunk
+            if not chunk:
+                return
+            yield chunk
+    if not hasattr(source, "__aiter__"):
+        raise InputTypeError(
+            f"aiter_messages() cannot read from a {type(source).__name__}: it needs an async "
+            "read(size) or to be an async iterable of bytes"
+        )
+    async for chunk in source:
+        yield chunk
+
+
+async def aiter_messages(
+    source: AsyncReader | AsyncIterable[BytesLike],
+    *,
+    read_size: int = DEFAULT_READ_SIZE,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> AsyncIterator[Message]:
+    """Yield each message from an async byte source.
+
+    Works with httpx's ``aiter_bytes()``, aiohttp's ``content.iter_any()`` /
+    ``iter_chunked(n)``, and objects with an async ``read(size)`` such as aiohttp's
+    ``response.content``.
+    """
+    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
+    async for chunk in _async_chunks(source, read_size):
+        try:
+            messages = decoder.feed(chunk)
+        except EventStreamError as exc:
+            for message in exc.messages:
+                yield message
+            raise
+        for message in messages:
+            yield message
+    decoder.close()
