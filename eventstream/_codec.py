@@ -224,11 +224,18 @@ def decode_body(
         )
     headers_start = pos + PRELUDE_LENGTH
     payload_start = headers_start + headers_length
-    headers = (
-        parse_headers(bytes(buf[headers_start:payload_start]), base + headers_start, frame_index)
-        if headers_length
-        else {}
-    )
+    try:
+        headers = (
+            parse_headers(
+                bytes(buf[headers_start:payload_start]), base + headers_start, frame_index
+            )
+            if headers_length
+            else {}
+        )
+    except HeaderError as exc:
+        # parse_headers sees only the block; the frame's start is known here.
+        exc.frame_offset = base + pos
+        raise
     return Message._trusted(headers, bytes(buf[payload_start:end]))
 
 
