@@ -16,7 +16,7 @@ from ._decoder import Decoder
 from ._errors import EventStreamError, InputTypeError
 from ._message import Message
 
-__all__ = ["iter_messages", "aiter_messages", "DEFAULT_READ_SIZE"]
+__all__ = ["iter_messages", "aiter_messages", "iter_frames", "aiter_frames", "DEFAULT_READ_SIZE"]
 
 #: Bytes asked of a ``read()`` source at a time.
 DEFAULT_READ_SIZE = 64 * 1024
@@ -126,3 +126,52 @@ async def aiter_messages(
         for message in messages:
             yield message
     decoder.close()
+
+
+def _frame_length(message: Message) -> int:
+    return 16 + len(message.header_block()) + len(message.payload)
+
+
+def iter_frames(
+    source: SyncReader | Iterable[BytesLike],
+    *,
+    read_size: int = DEFAULT_READ_SIZE,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> Iterator[tuple[int, int, Message]]:
+    """Like :func:`iter_messages`, yielding ``(offset, frame_index, message)``.
+
+    ``offset`` is where the frame starts in the stream: layers above use it in their errors.
+    """
+    offset = 0
+    messages = iter_messages(
+        source,
+        read_size=read_size,
+        max_payload_length=max_payload_length,
+        max_headers_length=max_headers_length,
+    )
+    for index, message in enumerate(messages):
+        yield offset, index, message
+        offset += _frame_length(message)
+
+
+async def aiter_frames(
+    source: AsyncReader | AsyncIterable[BytesLike],
+    *,
+    read_size: int = DEFAULT_READ_SIZE,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> AsyncIterator[tuple[int, int, Message]]:
+    """The async twin of :func:`iter_frames`."""
+    offset = 0
+    index = 0
+    messages = aiter_messages(
+        source,
+        read_size=read_size,
+        max_payload_length=max_payload_length,
+        max_headers_length=max_headers_length,
+    )
+    async for message in messages:
+        yield offset, index, message
+        offset += _frame_length(message)
+        index += 1

@@ -1,0 +1,566 @@
+"""Typed Bedrock Runtime stream events and exceptions, one class per union member.
+
+Field names are the service model's, in ``snake_case``; the wire key of each is its
+``lowerCamel`` form. Every structure keeps undeclared keys in ``extra``, and every event keeps
+its ``"p"`` padding in ``padding`` (ignored by ``==``), so re-encoding loses nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .._errors import EventStreamError
+from .._message import Message
+from ._wire import JSON, Struct, UnionMember
+
+__all__ = [
+    "BedrockEvent",
+    "Chunk",
+    "MessageStart",
+    "ContentBlockStart",
+    "ContentBlockDelta",
+    "ContentBlockStop",
+    "MessageStop",
+    "Metadata",
+    "ToolUseStart",
+    "ToolResultStart",
+    "ImageStart",
+    "UnknownStart",
+    "BlockStart",
+    "TextDelta",
+    "ToolUseDelta",
+    "ToolResultDelta",
+    "ToolResultBlockDelta",
+    "ReasoningContentDelta",
+    "CitationDelta",
+    "CitationSourceContent",
+    "CitationLocation",
+    "WebLocation",
+    "DocumentSpan",
+    "SearchResultSpan",
+    "ImageDelta",
+    "ImageSource",
+    "S3Location",
+    "ErrorBlock",
+    "UnknownDelta",
+    "Delta",
+    "Usage",
+    "CacheDetail",
+    "Metrics",
+    "UnknownEvent",
+    "BedrockException",
+    "InternalServerException",
+    "ModelStreamErrorException",
+    "ValidationException",
+    "ThrottlingException",
+    "ModelTimeoutException",
+    "ServiceUnavailableException",
+    "UnknownException",
+    "ErrorFrame",
+    "BedrockPayloadError",
+    "UnexpectedEventError",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class BedrockEvent(Struct):
+    """Base of every typed event; ``event_type`` is its ``:event-type`` on the wire."""
+
+    event_type: ClassVar[str]
+    #: The ``"p"`` padding the event arrived with (or will be sent with); not compared.
+    padding: str | None = field(default=None, compare=False, repr=False)
+
+
+# --- InvokeModelWithResponseStream and the bidirectional stream ----------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Chunk(BedrockEvent):
+    """A ``chunk`` event: ``bytes`` is the model's own output (for Claude, one JSON event)."""
+
+    event_type: ClassVar[str] = "chunk"
+    # builtins.bytes: a bare ``bytes`` here would name this very field in get_type_hints().
+    bytes: builtins.bytes
+
+    def json(self) -> Any:
+        """Parse ``bytes`` as JSON; raise :class:`BedrockPayloadError` if it is not JSON."""
+        try:
+            return json.loads(self.bytes)
+        except ValueError as exc:
+            raise BedrockPayloadError(f"chunk bytes are not JSON ({exc})") from None
+
+
+# --- ConverseStream: content block starts -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolUseStart(UnionMember):
+    """``start.toolUse``: a tool call begins."""
+
+    union_key: ClassVar[str] = "toolUse"
+    tool_use_id: str
+    name: str
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolResultStart(UnionMember):
+    """``start.toolResult``: a tool result block begins."""
+
+    union_key: ClassVar[str] = "toolResult"
+    tool_use_id: str
+    type: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ImageStart(UnionMember):
+    """``start.image``: an image block begins."""
+
+    union_key: ClassVar[str] = "image"
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownStart:
+    """A ``start`` member this library does not know yet, kept as raw JSON."""
+
+    member: str
+    value: JSON
+
+
+BlockStart = ToolUseStart | ToolResultStart | ImageStart | UnknownStart
+
+
+# --- ConverseStream: content block deltas -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class TextDelta(UnionMember):
+    """``delta.text``."""
+
+    union_key: ClassVar[str] = "text"
+    wraps: ClassVar[str | None] = "text"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolUseDelta(UnionMember):
+    """``delta.toolUse``: a piece of the tool input's JSON text."""
+
+    union_key: ClassVar[str] = "toolUse"
+    input: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolResultBlockDelta(Struct):
+    """One item of ``delta.toolResult``."""
+
+    text: str | None = None
+    json: JSON = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolResultDelta(UnionMember):
+    """``delta.toolResult``: a list of result pieces."""
+
+    union_key: ClassVar[str] = "toolResult"
+    wraps: ClassVar[str | None] = "blocks"
+    blocks: tuple[ToolResultBlockDelta, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ReasoningContentDelta(UnionMember):
+    """``delta.reasoningContent``: reasoning text, its signature, or redacted content."""
+
+    union_key: ClassVar[str] = "reasoningContent"
+    text: str | None = None
+    signature: str | None = None
+    redacted_content: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CitationSourceContent(Struct):
+    """One item of ``citation.sourceContent``."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class WebLocation(Struct):
+    """``location.web``."""
+
+    url: str | None = None
+    domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class DocumentSpan(Struct):
+    """``location.documentChar`` / ``documentPage`` / ``documentChunk``."""
+
+    document_index: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class SearchResultSpan(Struct):
+    """``location.searchResultLocation``."""
+
+    search_result_index: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CitationLocation(Struct):
+    """``citation.location``: where the cited text is."""
+
+    web: WebLocation | None = None
+    document_char: DocumentSpan | None = None
+    document_page: DocumentSpan | None = None
+    document_chunk: DocumentSpan | None = None
+    search_result_location: SearchResultSpan | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CitationDelta(UnionMember):
+    """``delta.citation``."""
+
+    union_key: ClassVar[str] = "citation"
+    title: str | None = None
+    source: str | None = None
+    source_content: tuple[CitationSourceContent, ...] | None = None
+    location: CitationLocation | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class S3Location(Struct):
+    """``source.s3Location``."""
+
+    uri: str
+    bucket_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ImageSource(Struct):
+    """``image.source``: the image bytes or where they are."""
+
+    bytes: builtins.bytes | None = None
+    s3_location: S3Location | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ErrorBlock(Struct):
+    """``image.error``."""
+
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ImageDelta(UnionMember):
+    """``delta.image``."""
+
+    union_key: ClassVar[str] = "image"
+    source: ImageSource | None = None
+    error: ErrorBlock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownDelta:
+    """A ``delta`` member this library does not know yet, kept as raw JSON."""
+
+    member: str
+    value: JSON
+
+
+Delta = (
+    TextDelta
+    | ToolUseDelta
+    | ToolResultDelta
+    | ReasoningContentDelta
+    | CitationDelta
+    | ImageDelta
+    | UnknownDelta
+)
+
+
+# --- ConverseStream: events ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class MessageStart(BedrockEvent):
+    """``messageStart``."""
+
+    event_type: ClassVar[str] = "messageStart"
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ContentBlockStart(BedrockEvent):
+    """``contentBlockStart`` (not sent for text or reasoning blocks)."""
+
+    event_type: ClassVar[str] = "contentBlockStart"
+    content_block_index: int
+    start: BlockStart
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ContentBlockDelta(BedrockEvent):
+    """``contentBlockDelta``."""
+
+    event_type: ClassVar[str] = "contentBlockDelta"
+    content_block_index: int
+    delta: Delta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ContentBlockStop(BedrockEvent):
+    """``contentBlockStop``."""
+
+    event_type: ClassVar[str] = "contentBlockStop"
+    content_block_index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class MessageStop(BedrockEvent):
+    """``messageStop``: ``stop_reason`` is e.g. end_turn, tool_use, max_tokens."""
+
+    event_type: ClassVar[str] = "messageStop"
+    stop_reason: str
+    additional_model_response_fields: JSON = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CacheDetail(Struct):
+    """One item of ``usage.cacheDetails``."""
+
+    ttl: str
+    input_tokens: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Usage(Struct):
+    """``metadata.usage``: token counts."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cache_read_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
+    cache_details: tuple[CacheDetail, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Metrics(Struct):
+    """``metadata.metrics``."""
+
+    latency_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Metadata(BedrockEvent):
+    """``metadata``: usage and metrics, last in a Converse stream."""
+
+    event_type: ClassVar[str] = "metadata"
+    usage: Usage
+    metrics: Metrics
+    trace: JSON = None
+    performance_config: JSON = None
+    service_tier: JSON = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """An event whose ``:event-type`` is not in the stream's union: the whole frame is kept."""
+
+    event_type: str
+    message: Message
+    #: The stream union it was decoded against (``None`` when decoded without one).
+    stream: str | None = None
+
+
+# --- exceptions ---------------------------------------------------------------------------
+
+
+class BedrockPayloadError(EventStreamError):
+    """A Bedrock frame's payload is not the JSON its event type declares.
+
+    ``frame`` is the whole message, kept so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, frame: Message | None = None, **where: int | None) -> None:
+        super().__init__(message, **where)
+        self.frame = frame
+
+
+class UnexpectedEventError(BedrockPayloadError):
+    """A frame outside the stream's union, or with no usable ``:message-type`` (strict mode)."""
+
+
+class BedrockException(EventStreamError):
+    """Base of the exceptions a Bedrock stream can carry.
+
+    Each is raisable and also a plain value: ``==`` compares type and fields, and
+    ``encode_event`` puts it back on the wire. ``status_code`` is the HTTP status the service
+    model gives it, ``retryable`` whether a client should try the request again.
+    """
+
+    exception_type: ClassVar[str] = ""
+    status_code: ClassVar[int] = 500
+    retryable: ClassVar[bool] = False
+    #: Payload fields beyond ``message``: ``(attribute, wire key)``.
+    _fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        extra: Mapping[str, JSON] | None = None,
+        offset: int | None = None,
+        frame_index: int | None = None,
+        frame_offset: int | None = None,
+    ) -> None:
+        super().__init__(message, offset=offset, frame_index=frame_index, frame_offset=frame_offset)
+        self.extra: Mapping[str, JSON] = dict(extra or {})
+
+    def _values(self) -> tuple[Any, ...]:
+        return (
+            self.message,
+            *(getattr(self, name) for name, _ in self._fields),
+            sorted(self.extra.items()),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, BedrockException)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.message))
+
+    def __str__(self) -> str:
+        name = self.exception_type or type(self).__name__
+        text = f"{name} (HTTP {self.status_code}): {self.message}"
+        if self.frame_index is not None:
+            text = f"frame {self.frame_index}, byte {self.offset}: {text}"
+        return text
+
+    def __repr__(self) -> str:
+        fields = "".join(f", {name}={getattr(self, name)!r}" for name, _ in self._fields)
+        extra = f", extra={dict(self.extra)!r}" if self.extra else ""
+        return f"{type(self).__name__}({self.message!r}{fields}{extra})"
+
+
+class InternalServerException(BedrockException):
+    """``internalServerException`` (HTTP 500): a server fault; retryable."""
+
+    exception_type = "internalServerException"
+    status_code = 500
+    retryable = True
+
+
+class ModelStreamErrorException(BedrockException):
+    """``modelStreamErrorException`` (HTTP 424): the model failed mid-stream; retryable.
+
+    ``original_status_code`` and ``original_message`` are the model's own error.
+    """
+
+    exception_type = "modelStreamErrorException"
+    status_code = 424
+    retryable = True
+    _fields = (
+        ("original_status_code", "originalStatusCode"),
+        ("original_message", "originalMessage"),
+    )
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        original_status_code: int | None = None,
+        original_message: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.original_status_code = original_status_code
+        self.original_message = original_message
+
+
+class ValidationException(BedrockException):
+    """``validationException`` (HTTP 400): the request was invalid; not retryable."""
+
+    exception_type = "validationException"
+    status_code = 400
+
+
+class ThrottlingException(BedrockException):
+    """``throttlingException`` (HTTP 429): too many requests; retryable after a back-off."""
+
+    exception_type = "throttlingException"
+    status_code = 429
+    retryable = True
+
+
+class ModelTimeoutException(BedrockException):
+    """``modelTimeoutException`` (HTTP 408): the model took too long; retryable."""
+
+    exception_type = "modelTimeoutException"
+    status_code = 408
+    retryable = True
+
+
+class ServiceUnavailableException(BedrockException):
+    """``serviceUnavailableException`` (HTTP 503): the service is unavailable; retryable."""
+
+    exception_type = "serviceUnavailableException"
+    status_code = 503
+    retryable = True
+
+
+class UnknownException(BedrockException):
+    """An ``:exception-type`` outside the stream's union; ``frame`` is the whole message.
+
+    Its status is unknown, so it reports 500 (an upstream fault) and is not retryable.
+    """
+
+    def __init__(self, message: str = "", *, frame: Message, name: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.frame = frame
+        self.name = name
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.frame,)
+
+    def __str__(self) -> str:
+        return super().__str__().replace(f"{type(self).__name__} ", f"{self.name} ", 1)
+
+
+class ErrorFrame(BedrockException):
+    """A ``:message-type: error`` frame: ``error_code`` and ``message`` come from headers.
+
+    ``frame`` is the whole message when it was decoded (``None`` when built here).
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        error_code: str,
+        frame: Message | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.error_code = error_code
+        self.frame = frame
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.error_code, self.message, self.frame)
+
+    def __str__(self) -> str:
+        return super().__str__().replace("ErrorFrame ", f"error {self.error_code} ", 1)
