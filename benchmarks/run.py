@@ -1,0 +1,638 @@
+"""Benchmark eventstream against botocore and amazon-transcribe, in one process.
+
+    python benchmarks/run.py            # full run (about 3 minutes)
+    python benchmarks/run.py --quick    # small inputs, a smoke run of every scenario
+
+Every decoder is checked before it is timed: it must yield the same headers and payloads as
+the frames were built from, so a broken decoder cannot produce a fast figure. Timings are the
+best of N runs with ``time.perf_counter``; ratios compare decoders measured in this process.
+The test frames are built here with ``struct`` and ``zlib``, not by any codec under test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import botocore
+import botocore.eventstream
+from amazon_transcribe import eventstream as transcribe_eventstream
+
+import eventstream as es
+
+#: A decoded message, compared across decoders: headers in wire order and the payload.
+Normalized = tuple[tuple[tuple[str, object], ...], bytes]
+#: Feeds byte chunks to one decoder; returns how many messages came out. ``sink``, when
+#: given, receives every message (the correctness check uses it; timed runs do not).
+DecodeFn = Callable[[Sequence[bytes], Callable[[Any], None] | None], int]
+
+CHUNK_HEADERS = (
+    (":event-type", "chunk"),
+    (":content-type", "application/json"),
+    (":message-type", "event"),
+)
+PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+WORDS = ("Hello", " world", ",", " the", " quick brown", " fox", " jumps", " over", "!\n")
+
+
+# --- test frames ------------------------------------------------------------------------
+
+
+def build_frame(headers: Iterable[tuple[str, str]], payload: bytes) -> bytes:
+    """Lay out one frame with string headers by hand (independent of every codec measured)."""
+    block = b""
+    for name, value in headers:
+        raw_name, raw_value = name.encode(), value.encode()
+        block += bytes((len(raw_name),)) + raw_name + b"\x07"
+        block += struct.pack(">H", len(raw_value)) + raw_value
+    prelude = struct.pack(">II", 16 + len(block) + len(payload), len(block))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    body = prelude + block + payload
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+def chunk_payload(index: int) -> bytes:
+    """A Bedrock ``chunk`` payload: base64 of an Anthropic text delta plus ``"p"`` padding."""
+    delta = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": WORDS[index % len(WORDS)]},
+    }
+    inner = json.dumps(delta, separators=(",", ":")).encode()
+    # Padding of varying length, as Bedrock sends: frames come out at 237..266 bytes.
+    padding = PADDING[: 12 + (index * 7) % 29]
+    outer = {"bytes": base64.b64encode(inner).decode(), "p": padding}
+    return json.dumps(outer, separators=(",", ":")).encode()
+
+
+def chunk_frames(count: int) -> list[bytes]:
+    """``count`` distinct-enough chunk frames (the payloads cycle with period 261)."""
+    distinct = [build_frame(CHUNK_HEADERS, chunk_payload(i)) for i in range(min(count, 261))]
+    return [distinct[i % len(distinct)] for i in range(count)]
+
+
+def frames_of_size(target_bytes: int) -> list[bytes]:
+    """Chunk frames adding up to about ``target_bytes``."""
+    sample = chunk_frames(261)
+    average = sum(map(len, sample)) / len(sample)
+    return chunk_frames(max(1, round(target_bytes / average)))
+
+
+def big_frames(count: int, payload_size: int) -> list[bytes]:
+    """Frames with a ``payload_size``-byte random payload and the three chunk headers."""
+    rng = random.Random(1)
+    return [build_frame(CHUNK_HEADERS, rng.randbytes(payload_size)) for _ in range(count)]
+
+
+def split(data: bytes, read_size: int) -> list[bytes]:
+    """Cut a stream into reads of ``read_size`` bytes (done before timing starts)."""
+    return [data[i : i + read_size] for i in range(0, len(data), read_size)]
+
+
+def expected_messages(frames: Sequence[bytes]) -> list[Normalized]:
+    """What every decoder must produce: the headers and payload each frame was built from."""
+    out = []
+    for frame in frames:
+        (headers_length,) = struct.unpack_from(">I", frame, 4)
+        out.append((CHUNK_HEADERS, frame[12 + headers_length : -4]))
+    return out
+
+
+# --- the decoders -----------------------------------------------------------------------
+
+
+def decode_ours(chunks: Sequence[bytes], sink: Callable[[Any], None] | None = None) -> int:
+    decoder = es.Decoder()
+    feed = decoder.feed
+    count = 0
+    for chunk in chunks:
+        messages = feed(chunk)
+        count += len(messages)
+        if sink is not None:
+            for message in messages:
+                sink(message)
+    decoder.close()
+    return count
+
+
+def _peer(buffer_class: Any) -> DecodeFn:
+    def decode(chunks: Sequence[bytes], sink: Callable[[Any], None] | None = None) -> int:
+        buffer = buffer_class()
+        add_data = buffer.add_data
+        count = 0
+        for chunk in chunks:
+            add_data(chunk)
+            for message in buffer:
+                count += 1
+                if sink is not None:
+                    sink(message)
+        return count
+
+    return decode
+
+
+decode_botocore = _peer(botocore.eventstream.EventStreamBuffer)
+decode_transcribe = _peer(transcribe_eventstream.EventStreamBuffer)
+
+DECODERS: dict[str, DecodeFn] = {
+    "eventstream": decode_ours,
+    "botocore": decode_botocore,
+    "amazon-transcribe": decode_transcribe,
+}
+
+
+def normalize(message: Any) -> Normalized:
+    """Our Message and both peers' EventStreamMessage have ``.headers`` and ``.payload``."""
+    return tuple(message.headers.items()), bytes(message.payload)
+
+
+def collect(decode: DecodeFn, chunks: Sequence[bytes]) -> list[Normalized]:
+    """Run ``decode`` over ``chunks`` and return every message it yields, normalized."""
+    got: list[Normalized] = []
+    count = decode(chunks, lambda message: got.append(normalize(message)))
+    if count != len(got):
+        raise AssertionError(f"decoder counted {count} messages but yielded {len(got)}")
+    return got
+
+
+def check_decoder(
+    name: str,
+    decode: DecodeFn,
+    chunks: Sequence[bytes],
+    frames: Sequence[bytes],
+    want: list[Normalized] | None = None,
+) -> None:
+    """Raise AssertionError unless ``decode`` yields exactly the messages ``frames`` hold."""
+    got = collect(decode, chunks)
+    if want is None:
+        want = expected_messages(frames)
+    if got != want:
+        bad = next(
+            (i for i, pair in enumerate(zip(got, want, strict=False)) if pair[0] != pair[1]), None
+        )
+        raise AssertionError(
+            f"{name} decoded {len(got)} messages, expected {len(want)}; first mismatch at {bad}"
+        )
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def best_of(run: Callable[[], object], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@dataclass
+class Row:
+    """One measured line: ``items`` frames (or bytes) in ``seconds``."""
+
+    name: str
+    frames: int
+    nbytes: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds
+
+    @property
+    def mbps(self) -> float:
+        return self.nbytes / self.seconds / 1e6
+
+
+@dataclass
+class Report:
+    """Everything one run measured, for printing and for the target checks."""
+
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    targets: list[tuple[str, str, str, bool]] = field(default_factory=list)
+
+    def table(self, title: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        self.sections.append((title, lines))
+        print(f"\n### {title}\n", flush=True)
+        print("\n".join(lines), flush=True)
+
+    def target(self, what: str, goal: str, got: str, met: bool) -> None:
+        self.targets.append((what, goal, got, met))
+
+
+def _check_count(name: str, count: int, want: int) -> None:
+    if count != want:
+        raise AssertionError(f"{name} decoded {count} messages during timing, expected {want}")
+
+
+def time_decoders(
+    chunks: Sequence[bytes],
+    frames: Sequence[bytes],
+    repeat: int,
+    decoders: dict[str, DecodeFn] = DECODERS,
+    repeat_for: dict[str, int] | None = None,
+) -> dict[str, Row]:
+    """Check then time each decoder over the same chunks; ``repeat_for`` overrides ``repeat``."""
+    nbytes = sum(map(len, chunks))
+    rows = {}
+    for name, decode in decoders.items():
+        count = [0]
+
+        def run(decode: DecodeFn = decode, count: list[int] = count) -> None:
+            count[0] = decode(chunks, None)
+
+        seconds = best_of(run, (repeat_for or {}).get(name, repeat))
+        _check_count(name, count[0], len(frames))
+        rows[name] = Row(name, len(frames), nbytes, seconds)
+    return rows
+
+
+def _fmt_rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _ratio_rows(rows: dict[str, Row], ref: str = "eventstream") -> list[list[str]]:
+    out = []
+    for name, row in rows.items():
+        ratio = rows[ref].fps / row.fps
+        out.append(
+            [
+                name,
+                _fmt_rate(row.fps),
+                f"{row.mbps:,.1f}",
+                f"{row.seconds * 1e3:,.1f}",
+                "1.00" if name == ref else f"{ratio:.2f}x",
+            ]
+        )
+    return out
+
+
+DECODE_HEADER = ("decoder", "frames/s", "MB/s", "best ms", "eventstream is")
+
+
+# --- scenarios --------------------------------------------------------------------------
+
+
+def scenario_reads(
+    report: Report, frames: Sequence[bytes], read_size: int, repeat: int
+) -> dict[str, Row]:
+    """1. Chunk frames arriving in reads of ``read_size`` bytes."""
+    stream = b"".join(frames)
+    chunks = split(stream, read_size)
+    for name, decode in DECODERS.items():
+        check_decoder(name, decode, chunks, frames)
+    rows = time_decoders(chunks, frames, repeat)
+    size = f"{read_size // 1024} KiB" if read_size % 1024 == 0 else f"{read_size}-byte"
+    report.table(
+        f"Chunk frames (~{len(stream) // len(frames)} B) in {size} reads: {len(frames):,} frames",
+        DECODE_HEADER,
+        _ratio_rows(rows),
+    )
+    return rows
+
+
+def scenario_one_buffer(
+    report: Report, small_bytes: int, large_bytes: int, repeat: int
+) -> dict[str, tuple[Row, Row]]:
+    """2. All frames in one buffer fed in one call, at two sizes; the large/small ratio."""
+    small, large = frames_of_size(small_bytes), frames_of_size(large_bytes)
+    small_stream, large_stream = b"".join(small), b"".join(large)
+    head = small[:400]
+    for name, decode in DECODERS.items():
+        check_decoder(name, decode, [b"".join(head)], head)
+    # The peers copy the rest of the buffer after every frame: seconds per run at 5 MB,
+    # a minute at 20 MB. One run each is enough at that length; ours gets best of `repeat`.
+    once = {"botocore": 1, "amazon-transcribe": 1}
+    small_rows = time_decoders([small_stream], small, repeat, repeat_for=once)
+    large_rows = time_decoders([large_stream], large, repeat, repeat_for=once)
+    table = []
+    result = {}
+    for name in DECODERS:
+        s, big = small_rows[name], large_rows[name]
+        result[name] = (s, big)
+        table.append(
+            [
+                name,
+                _fmt_rate(s.fps),
+                _fmt_rate(big.fps),
+                f"{big.fps / s.fps:.0%}",
+                f"{big.seconds:,.2f}",
+            ]
+        )
+    mb_s, mb_l = len(small_stream) / 1e6, len(large_stream) / 1e6
+    report.table(
+        f"One buffer, one call: {mb_s:.1f} MB ({len(small):,} frames) and "
+        f"{mb_l:.1f} MB ({len(large):,} frames)",
+        (
+            "decoder",
+            f"frames/s {mb_s:.0f} MB",
+            f"frames/s {mb_l:.0f} MB",
+            "large / small",
+            "large: s",
+        ),
+        table,
+    )
+    return result
+
+
+def scenario_big_payloads(
+    report: Report, count: int, payload_size: int, repeat: int
+) -> tuple[Row, Row, float]:
+    """3. Frames with 1 MiB payloads: decode throughput against ``zlib.crc32`` alone."""
+    frames = big_frames(count, payload_size)
+    stream = b"".join(frames)
+    # Expected messages for these frames carry random payloads, not chunk JSON.
+    want = [(CHUNK_HEADERS, f[-4 - payload_size : -4]) for f in frames]
+    for name, decode in DECODERS.items():
+        check_decoder(name, decode, [stream], frames, want)
+    crc_seconds = best_of(lambda: zlib.crc32(stream), repeat)
+    crc_row = Row("zlib.crc32 over the same bytes", count, len(stream), crc_seconds)
+    one = time_decoders([stream], frames, repeat)
+    reads = time_decoders(split(stream, 64 * 1024), frames, repeat, {"eventstream": decode_ours})
+    ours = one["eventstream"]
+    table = [[crc_row.name, f"{crc_row.mbps:,.0f}", _fmt_rate(crc_row.fps), "100%"]]
+    for label, row in (
+        ("eventstream, one buffer", ours),
+        ("eventstream, 64 KiB reads", reads["eventstream"]),
+        ("botocore, one buffer", one["botocore"]),
+        ("amazon-transcribe, one buffer", one["amazon-transcribe"]),
+    ):
+        table.append(
+            [label, f"{row.mbps:,.0f}", _fmt_rate(row.fps), f"{row.mbps / crc_row.mbps:.0%}"]
+        )
+    report.table(
+        f"{payload_size // 1024} KiB payloads: {count} frames, {len(stream) / 1e6:.1f} MB",
+        ("what", "MB/s", "frames/s", "of crc32"),
+        table,
+    )
+    return ours, crc_row, reads["eventstream"].mbps / crc_row.mbps
+
+
+def scenario_encode(report: Report, count: int, repeat: int) -> dict[str, Row]:
+    """4. Encoding chunk frames: construct + encode, encode alone, and the peer's serializer."""
+    payloads = [chunk_payload(i) for i in range(count)]
+    headers = dict(CHUNK_HEADERS)
+    frames = [build_frame(CHUNK_HEADERS, p) for p in payloads]
+    serializer = transcribe_eventstream.EventStreamMessageSerializer()
+    if [es.Message(headers, p).encode() for p in payloads] != frames:
+        raise AssertionError("eventstream encodes chunk frames wrongly")
+    if [serializer.serialize(headers, p) for p in payloads] != frames:
+        raise AssertionError("amazon-transcribe serializes chunk frames wrongly")
+    message = es.Message
+    serialize = serializer.serialize
+
+    def construct_and_encode() -> None:
+        for payload in payloads:
+            message(headers, payload).encode()
+
+    def transcribe() -> None:
+        for payload in payloads:
+            serialize(headers, payload)
+
+    # Encode alone: fresh messages each run, since a message caches its header block.
+    fresh: list[list[es.Message]] = []
+
+    def prepare() -> None:
+        fresh.append([message(headers, p) for p in payloads])
+
+    def encode_alone() -> None:
+        for m in fresh.pop():
+            m.encode()
+
+    best_alone = float("inf")
+    for _ in range(repeat):
+        prepare()
+        best_alone = min(best_alone, best_of(encode_alone, 1))
+    nbytes = sum(map(len, frames))
+    rows = {
+        "eventstream Message(...).encode()": Row(
+            "construct + encode", count, nbytes, best_of(construct_and_encode, repeat)
+        ),
+        "eventstream encode() of a built Message": Row("encode", count, nbytes, best_alone),
+        "amazon-transcribe serialize(headers, payload)": Row(
+            "transcribe", count, nbytes, best_of(transcribe, repeat)
+        ),
+    }
+    ref = rows["amazon-transcribe serialize(headers, payload)"].fps
+    report.table(
+        f"Encoding chunk frames: {count:,} frames",
+        ("encoder", "frames/s", "MB/s", "vs amazon-transcribe"),
+        [[k, _fmt_rate(r.fps), f"{r.mbps:,.1f}", f"{r.fps / ref:.2f}x"] for k, r in rows.items()],
+    )
+    return rows
+
+
+# --- 5. memory, in a child process --------------------------------------------------------
+
+
+def write_capture(path: Path, size: int) -> int:
+    """Write about ``size`` bytes of chunk frames to ``path``; return the largest frame."""
+    block_frames = chunk_frames(4096)
+    block = b"".join(block_frames)
+    with path.open("wb") as out:
+        for _ in range(max(1, size // len(block))):
+            out.write(block)
+    return max(map(len, block_frames))
+
+
+def memory_child(path: str, mode: str) -> dict[str, int]:
+    """Iterate ``path`` with iter_messages; report peak bytes above the pre-loop baseline."""
+    count = 0
+    if mode == "tracemalloc":
+        tracemalloc.start()
+        baseline = tracemalloc.get_traced_memory()[0]
+        with open(path, "rb") as source:
+            for _ in es.iter_messages(source):
+                count += 1
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+        tracemalloc.stop()
+        return {"peak": peak, "frames": count}
+    # Peak RSS: reset the kernel's high-water mark (VmHWM) so the start-up peak is not counted.
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    baseline = _proc_status("VmRSS")
+    with open(path, "rb") as source:
+        for _ in es.iter_messages(source):
+            count += 1
+    return {"peak": _proc_status("VmHWM") - baseline, "frames": count}
+
+
+def _proc_status(key: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def scenario_memory(report: Report, size: int) -> dict[str, int]:
+    """5. Peak memory while iterating a capture file of ``size`` bytes, in child processes."""
+    results: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "capture.bin"
+        largest = write_capture(path, size)
+        file_size = path.stat().st_size
+        modes = ["tracemalloc"] + (["rss"] if Path("/proc/self/clear_refs").exists() else [])
+        for mode in modes:
+            child = subprocess.run(
+                [sys.executable, __file__, "--memory-child", str(path), mode],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            data = json.loads(child.stdout)
+            results[mode] = data["peak"]
+            results["frames"] = data["frames"]
+    results["bound"] = 2 * largest + es.DEFAULT_READ_SIZE
+    results["largest"] = largest
+    results["file"] = file_size
+    rows = [
+        [
+            "tracemalloc peak above baseline (Python allocations)",
+            f"{results['tracemalloc'] / 1024:,.0f} KiB",
+        ]
+    ]
+    if "rss" in results:
+        rows.append(
+            ["peak RSS above baseline (VmHWM - VmRSS)", f"{results['rss'] / 1024:,.0f} KiB"]
+        )
+    rows.append(
+        [
+            f"bound: 2 x largest frame ({largest} B) + read size ({es.DEFAULT_READ_SIZE} B)",
+            f"{results['bound'] / 1024:,.0f} KiB",
+        ]
+    )
+    report.table(
+        f"Memory: iter_messages(open(path, 'rb')) over {file_size / 1e6:.0f} MB "
+        f"({results['frames']:,} frames)",
+        ("measure", "value"),
+        rows,
+    )
+    return results
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    reads_4k_bytes: int
+    reads_7_bytes: int
+    buffer_small: int
+    buffer_large: int
+    big_count: int
+    encode_count: int
+    memory_bytes: int
+    repeat: int
+
+
+FULL = Plan(4_000_000, 400_000, 5_000_000, 20_000_000, 16, 50_000, 100_000_000, 5)
+QUICK = Plan(400_000, 40_000, 250_000, 1_000_000, 4, 5_000, 10_000_000, 3)
+
+
+def machine() -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load:.2f}; "
+        f"eventstream {es.__version__}, botocore {botocore.__version__}, "
+        f"amazon-transcribe {_version('amazon-transcribe')}"
+    )
+
+
+def _version(dist: str) -> str:
+    return importlib.metadata.version(dist)
+
+
+def run(plan: Plan) -> Report:
+    report = Report()
+    print(f"# eventstream benchmarks\n\n{machine()}", flush=True)
+    started = time.perf_counter()
+
+    r4k = scenario_reads(report, frames_of_size(plan.reads_4k_bytes), 4096, plan.repeat)
+    r7 = scenario_reads(report, frames_of_size(plan.reads_7_bytes), 7, plan.repeat)
+    buffers = scenario_one_buffer(report, plan.buffer_small, plan.buffer_large, plan.repeat)
+    ours_big, crc, _ = scenario_big_payloads(report, plan.big_count, 1024 * 1024, plan.repeat)
+    enc = scenario_encode(report, plan.encode_count, plan.repeat)
+    mem = scenario_memory(report, plan.memory_bytes)
+
+    def vs_boto(rows: dict[str, Row]) -> float:
+        return rows["eventstream"].fps / rows["botocore"].fps
+
+    s, big = buffers["eventstream"]
+    bs, bbig = buffers["botocore"]
+    enc_ratio = (
+        enc["eventstream Message(...).encode()"].fps
+        / enc["amazon-transcribe serialize(headers, payload)"].fps
+    )
+    report.target("4 KiB reads vs botocore", ">= 5x", f"{vs_boto(r4k):.2f}x", vs_boto(r4k) >= 5)
+    report.target("7-byte reads vs botocore", ">= 3x", f"{vs_boto(r7):.2f}x", vs_boto(r7) >= 3)
+    report.target(
+        "large / small buffer frames/s",
+        ">= 90% (botocore ~20%)",
+        f"{big.fps / s.fps:.0%} (botocore {bbig.fps / bs.fps:.0%})",
+        big.fps / s.fps >= 0.9,
+    )
+    report.target(
+        "1 MiB payloads vs zlib.crc32",
+        ">= 60%",
+        f"{ours_big.mbps / crc.mbps:.0%}",
+        ours_big.mbps / crc.mbps >= 0.6,
+    )
+    report.target(
+        "construct + encode vs amazon-transcribe", ">= 2x", f"{enc_ratio:.2f}x", enc_ratio >= 2
+    )
+    peak = max(mem["tracemalloc"], mem.get("rss", 0))
+    report.target(
+        "peak memory over a capture file",
+        f"< {mem['bound'] / 1024:,.0f} KiB",
+        f"{mem['tracemalloc'] / 1024:,.0f} KiB traced, "
+        + (f"{mem['rss'] / 1024:,.0f} KiB RSS" if "rss" in mem else "RSS n/a"),
+        peak < mem["bound"],
+    )
+    report.table(
+        "Targets",
+        ("target", "goal", "measured", "met"),
+        [[w, g, m, "yes" if ok else "**no**"] for w, g, m, ok in report.targets],
+    )
+    print(f"\nTotal time {time.perf_counter() - started:.0f} s.", flush=True)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small inputs: a fast smoke run")
+    parser.add_argument("--memory-child", nargs=2, metavar=("PATH", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(memory_child(*args.memory_child)))
+        return 0
+    run(QUICK if args.quick else FULL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
