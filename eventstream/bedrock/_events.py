@@ -90,7 +90,7 @@ class Chunk(BedrockEvent):
         """Parse ``bytes`` as JSON; raise :class:`BedrockPayloadError` if it is not JSON."""
         try:
             return json.loads(self.bytes)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BedrockPayloadError(f"chunk bytes are not JSON ({exc})") from None
 
 

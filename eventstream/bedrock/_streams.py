@@ -188,7 +188,8 @@ def decode_event(
 def _json_object(message: Message, where: dict[str, int | None]) -> dict[str, Any]:
     try:
         value = json.loads(message.payload)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; deep nesting is a RecursionError.
+    except (ValueError, RecursionError) as exc:
         raise BedrockPayloadError(f"payload is not JSON ({exc})", frame=message, **where) from None
     if not isinstance(value, dict):
         raise BedrockPayloadError(
@@ -219,7 +220,7 @@ def _decode_payload(
 def _exception_text(message: Message) -> str:
     try:
         body = json.loads(message.payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return message.payload.decode("utf-8", "replace")
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
