@@ -52,6 +52,15 @@ from ._events import (
     ValidationException,
     WebLocation,
 )
+from ._reassemble import (
+    ReasoningBlock,
+    Reassembled,
+    Reassembler,
+    StreamError,
+    TextBlock,
+    ToolUseBlock,
+    reassemble,
+)
 from ._streams import (
     PADDING_ALPHABET,
     STREAMS,
@@ -75,6 +84,14 @@ __all__ = [
     "StreamName",
     "TypedEvent",
     "PADDING_ALPHABET",
+    # reassembly
+    "reassemble",
+    "Reassembler",
+    "Reassembled",
+    "TextBlock",
+    "ToolUseBlock",
+    "ReasoningBlock",
+    "StreamError",
     # events
     "BedrockEvent",
     "Chunk",
