@@ -30,7 +30,7 @@ from ._io import (
     aiter_messages,
     iter_messages,
 )
-from ._message import PRELUDE_LENGTH, Message
+from ._message import PRELUDE_LENGTH, Message, _encode_header
 
 __all__ = [
     "EventSigner",
@@ -184,7 +184,7 @@ class _Chain:
             self._key = _signing_key(self._secret, day, self.region, self.service)
             self._day = day
         scope = f"{day}/{self.region}/{self.service}/{_TERMINATOR}"
-        date_block = Message(((DATE_HEADER, date),)).header_block()
+        date_block = _encode_header(DATE_HEADER, date)
         return _hmac(self._key, _string_to_sign(amz_date, scope, self.prior, date_block, payload))
 
 
@@ -274,7 +274,8 @@ class EventSigner:
         self._frames += 1
         # :date first, then :chunk-signature: the order amazon-transcribe, smithy-python and
         # the JS and Go SDKs send (the Rust SDK sends the reverse; the verifier takes both).
-        return Message(((DATE_HEADER, stamp), (SIGNATURE_HEADER, signature)), payload)
+        # Both values are canonical already: skip Message's re-validation.
+        return Message._trusted({DATE_HEADER: stamp, SIGNATURE_HEADER: signature}, payload)
 
     def __repr__(self) -> str:
         return (
@@ -553,7 +554,7 @@ class EventVerifier:
         for header, value in envelope.headers.items():
             if header == name:
                 return position
-            position += len(Message(((header, value),)).header_block())
+            position += len(_encode_header(header, value))
         return self._offset
 
     def _fail(
