@@ -429,8 +429,9 @@ class EventVerifier:
             if abs(date.millis - now) > self._max_skew_ms:
                 self._fail(
                     "date-skew",
-                    f"{DATE_HEADER} {date} is more than {self._max_skew_ms // 1000} s from "
-                    f"the clock's {Timestamp(now)}",
+                    f"{DATE_HEADER} {date} is more than "
+                    f"{_dt.timedelta(milliseconds=self._max_skew_ms)} from the clock's "
+                    f"{Timestamp(now)}",
                     at=self._header_offset(envelope, DATE_HEADER),
                 )
         payload = envelope.payload
