@@ -6,10 +6,12 @@ runs (a few seconds a harness) plus the regression inputs the fuzzers found.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import eventstream as es
-from tests.fuzz import invariants
+from tests.fuzz import corpus, invariants, run
 from tests.support import frame, header
 
 # --- findings, each kept as a regression test ------------------------------------------------
@@ -29,3 +31,39 @@ def test_header_errors_name_the_frame_they_belong_to() -> None:
     assert (caught.value.offset, caught.value.frame_index, caught.value.frame_offset) == (30, 1, 16)
     invariants.check_decode(data)
     invariants.check_decoder(second + b"\x00\x00")
+
+
+def test_every_seed_satisfies_the_invariants() -> None:
+    # The seeds cover every check once; the invariants hold on each without a fuzzer.
+    seeds = list(corpus.own_seeds())
+    assert len(seeds) > 15
+    for seed in seeds:
+        invariants.check_decode_and_fixed(seed)
+    for seed in corpus.decoder_seeds(seeds):
+        invariants.check_decoder(seed)
+
+
+def test_split_input_reads_the_control_bytes() -> None:
+    body = bytes(range(50))
+    whole, chunks, limits = invariants.split_input(body + (0).to_bytes(2, "big"))
+    assert whole == body and chunks == [bytes([b]) for b in body] and limits == {}
+    whole, chunks, limits = invariants.split_input(body + ((9 << 3) | 2).to_bytes(2, "big"))
+    assert b"".join(chunks) == body and limits == invariants.LIMIT_PROFILES[2]
+    fixed, _, _ = invariants.split_input(es.Message().encode()[:12] + b"\x00\x04")
+    assert fixed == invariants.fix_crcs(es.Message().encode()[:12])
+
+
+# --- the bounded session CI runs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("harness", sorted(run.HARNESSES))
+def test_bounded_fuzz_session_is_clean(harness: str, tmp_path: Path) -> None:
+    pytest.importorskip("atheris")
+    # 20,000 inputs, or 20 s on a loaded machine, whichever comes first.
+    (result,) = run.run([harness], tmp_path, ["-runs=20000", "-max_total_time=20"])
+    log = Path(result.log).read_text(errors="replace")
+    assert result.returncode == 0, log[-3000:]
+    assert result.artifacts == [], log[-3000:]
+    assert result.executions > 1000, log[-3000:]
+    # Instrumentation worked and the seeds were read: well past the prelude checks.
+    assert result.coverage > 100, log[-3000:]

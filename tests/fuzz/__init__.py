@@ -1,0 +1,1 @@
+"""Fuzzing: atheris harnesses, their runner, seed corpora and the botocore differential."""
