@@ -73,14 +73,20 @@ def test_the_check_catches_a_broken_decoder(bench: ModuleType) -> None:
         bench.check_decoder("shifted", bench.decode_ours, chunks, frames[1:] + frames[:1])
 
 
-def test_scenarios_run_on_tiny_inputs(bench: ModuleType) -> None:
+def test_scenarios_run_on_tiny_inputs(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "MIN_SECONDS", 0.0)  # one call per measurement is enough here
     report = bench.Report()
     frames = bench.frames_of_size(20_000)
     for read_size in (4096, 7):
         rows = bench.scenario_reads(report, frames, read_size, 1)
         assert {row.frames for row in rows.values()} == {len(frames)}
-    buffers = bench.scenario_one_buffer(report, 30_000, 60_000, 1)
+    buffers = bench.scenario_one_buffer(report, 30_000, 60_000, 1, None)
     assert set(buffers) == set(bench.DECODERS)
+    assert not any(result.capped_at for result in buffers.values())
+    # A cap of 0 s stops each peer after its first message: the capped path runs too.
+    capped = bench.scenario_one_buffer(report, 30_000, 60_000, 1, 0.0)
+    assert capped["botocore"].capped_at == capped["amazon-transcribe"].capped_at == 1
+    assert capped["eventstream"].capped_at is None
     ours, crc, _ = bench.scenario_big_payloads(report, 2, 64 * 1024, 1)
     assert ours.frames == crc.frames == 2
     encoded = bench.scenario_encode(report, 50, 1)
@@ -88,4 +94,4 @@ def test_scenarios_run_on_tiny_inputs(bench: ModuleType) -> None:
     memory = bench.scenario_memory(report, 200_000)
     assert memory["frames"] > 700
     assert memory["tracemalloc"] > 0
-    assert len(report.sections) == 6
+    assert len(report.sections) == 7
