@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import eventstream as es
@@ -1035,3 +1035,26 @@ def test_any_split_of_a_cut_stream_yields_the_whole_frames_then_truncated(
         assert error.received == cut - start
         assert error.expected == (12 if cut - start < 12 else ends[done] - start)
         assert (error.offset, error.frame_index, error.frame_offset) == (cut, done, start)
+
+
+@stream_settings
+@given(ess.streams(max_messages=3, max_payload=64), ess.corruptions(), st.data())
+def test_a_corrupted_frame_after_a_stream_fails_in_any_split_as_decode_does(
+    stream: tuple[list[es.Message], bytes], corruption: ess.Corruption, data: st.DataObject
+) -> None:
+    # In a stream, bytes after a frame are the next frame, not an error of this one, and
+    # a frame cut to nothing is just the end of the stream.
+    assume(corruption.error is not es.TrailingDataError and corruption.data)
+    messages, prefix = stream
+    if corruption.limits:
+        messages, prefix = [], b""  # the limit could fail a frame of the prefix first
+    with pytest.raises(es.EventStreamError) as single:
+        es.decode(corruption.data, **corruption.limits)
+    outcome = run(data.draw(ess.split_points(prefix + corruption.data)), **corruption.limits)
+    assert outcome.messages == messages
+    assert outcome.error is not None and corruption.matches(outcome.error), outcome.error
+    assert single.value.offset is not None
+    assert outcome.error.offset == single.value.offset + len(prefix)
+    assert (outcome.error.frame_index, outcome.error.frame_offset) == (len(messages), len(prefix))
+    # Only a frame cut short is waited for; everything else fails inside feed().
+    assert outcome.at_close == (corruption.error is es.TruncatedError)
