@@ -7,8 +7,11 @@ corruption after valid frames, cut anywhere.
 
 from __future__ import annotations
 
+import re
 import struct
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, find, given, settings
@@ -22,6 +25,8 @@ from tests.support import crc32_oracle
 relaxed = settings(
     deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
+# For the tests parametrized over the eleven corruption strategies.
+per_strategy = settings(relaxed, max_examples=50)
 
 # --- what the strategies draw ----------------------------------------------------------------
 
@@ -164,7 +169,7 @@ CORRUPTIONS = [
 
 
 @pytest.mark.parametrize("strategy", CORRUPTIONS, ids=lambda s: s.__name__)
-@relaxed
+@per_strategy
 @given(data=st.data())
 def test_each_corruption_raises_exactly_its_declared_error(
     strategy: Callable[[], st.SearchStrategy[ess.Corruption]], data: st.DataObject
@@ -183,7 +188,7 @@ def test_each_corruption_raises_exactly_its_declared_error(
     [s for s in CORRUPTIONS if s is not ess.trailing_data],
     ids=lambda s: s.__name__,
 )
-@relaxed
+@per_strategy
 @given(data=st.data())
 def test_each_corruption_after_valid_frames_fails_the_decoder_there(
     strategy: Callable[[], st.SearchStrategy[ess.Corruption]], data: st.DataObject
@@ -246,4 +251,38 @@ def test_flipped_bits_in_a_crc_field_never_straddle_into_its_data() -> None:
         return (min(changed) < 8 <= max(changed)) or (min(changed) < end <= max(changed))
 
     with pytest.raises(NoSuchExample):
-        find(ess.flipped_bits(), straddles, settings=settings(max_examples=500, database=None))
+        find(ess.flipped_bits(), straddles, settings=settings(max_examples=200, database=None))
+
+
+# --- docs/fuzzing.md -------------------------------------------------------------------------
+
+FUZZING_MD = Path(__file__).resolve().parent.parent / "docs" / "fuzzing.md"
+
+
+def test_docs_tables_name_every_strategy() -> None:
+    text = FUZZING_MD.read_text()
+    named = set(re.findall(r"^\| `(\w+)\(", text, flags=re.MULTILINE))
+    public = {name for name in ess.__all__ if name != "Corruption"}
+    assert named - {"matches"} == public  # Corruption.matches is in the field table
+    corruption_rows = text[text.index("<!-- checked against eventstream.strategies") :]
+    in_table = re.findall(r"^\| `(\w+)\(", corruption_rows.split("\n\n")[0], flags=re.MULTILINE)
+    assert in_table == [s.__name__ for s in CORRUPTIONS]
+
+
+def test_docs_botocore_example_runs_and_finds_the_leaks(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("botocore")
+    text = FUZZING_MD.read_text()
+    after = text[text.index("<!-- example: run by tests/test_strategies.py -->") :]
+    code = after.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, str(FUZZING_MD), "exec"), namespace)
+    leaks, accepted = namespace["leaks"], namespace["accepted"]
+    assert isinstance(leaks, Counter) and isinstance(accepted, Counter)
+    printed = capsys.readouterr().out
+    assert (
+        printed
+        == f"leaked:  {dict(leaks.most_common())}\naccepted: {dict(accepted.most_common())}\n"
+    )
+    # What the page says botocore does. If botocore fixes these, update docs/fuzzing.md.
+    assert {"builtins.KeyError", "struct.error", "builtins.UnicodeDecodeError"} <= set(leaks)
+    assert "value-too-long" in accepted
