@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from zlib import crc32
 
 from ._errors import (
@@ -31,7 +33,7 @@ from ._headers import (
     Short,
     Timestamp,
 )
-from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
+from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message, message_from_wire
 
 __all__ = [
     "Limits",
@@ -224,19 +226,30 @@ def decode_body(
         )
     headers_start = pos + PRELUDE_LENGTH
     payload_start = headers_start + headers_length
-    try:
-        headers = (
-            parse_headers(
-                bytes(buf[headers_start:payload_start]), base + headers_start, frame_index
-            )
-            if headers_length
-            else {}
-        )
-    except HeaderError as exc:
-        # parse_headers sees only the block; the frame's start is known here.
-        exc.frame_offset = base + pos
-        raise
-    return Message._trusted(headers, bytes(buf[payload_start:end]))
+    block = bytes(buf[headers_start:payload_start])
+    headers = _parsed_blocks.get(block)
+    if headers is None:
+        try:
+            headers = MappingProxyType(parse_headers(block, base + headers_start, frame_index))
+        except HeaderError as exc:
+            # parse_headers sees only the block; the frame's start is known here.
+            exc.frame_offset = base + pos
+            raise
+        if len(block) <= _PARSED_BLOCK_MAX_BYTES:
+            if len(_parsed_blocks) >= _PARSED_BLOCKS_MAX:
+                _parsed_blocks.clear()
+            _parsed_blocks[block] = headers
+    return message_from_wire(headers, block, bytes(buf[payload_start:end]))
+
+
+# Header blocks already parsed, by their bytes. A stream repeats a handful of blocks (every
+# Bedrock `chunk` frame carries the same three headers), so most frames skip the parser.
+# Only blocks that parsed cleanly are kept, so errors and their offsets are unchanged; the
+# values are immutable and the mapping read-only, so messages can share it. Bounded: small
+# blocks only, and emptied when full.
+_parsed_blocks: dict[bytes, Mapping[str, HeaderValue]] = {}
+_PARSED_BLOCKS_MAX = 256
+_PARSED_BLOCK_MAX_BYTES = 1024
 
 
 def _string(block: bytes, start: int, end: int, what: str, at: int, frame: int) -> str:
