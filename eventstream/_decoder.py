@@ -41,6 +41,7 @@ class Decoder:
         "_frame_index",
         "_failure",
         "_closed",
+        "_room",
     )
 
     def __init__(
@@ -60,6 +61,9 @@ class Decoder:
         self._frame_index = 0
         self._failure: EventStreamError | None = None
         self._closed = False
+        # Bytes feed() may append without finishing the pending prelude or frame, so without
+        # decoding anything; 0 while failed or closed, so those calls take the checked path.
+        self._room = PRELUDE_LENGTH
 
     @property
     def offset(self) -> int:
@@ -82,8 +86,15 @@ class Decoder:
         On a fault the error is raised at once; messages this call had completed before it
         are on the error as ``messages``, so none are lost.
         """
+        # Fast path for reads too small to complete anything (a socket trickling bytes):
+        # keep them and return. Only plain bytes, and only while usable (see _room).
+        if type(data) is bytes and (size := len(data)) < self._room:
+            self._room -= size
+            self._buffer += data
+            return []
         self._check_usable()
         messages: list[Message] = []
+        self._room = 0  # stays 0 if anything below raises
         try:
             with as_byte_view(data) as view:
                 self._feed(view, messages)
@@ -91,6 +102,7 @@ class Decoder:
             exc.messages = tuple(messages)
             self._failure = exc
             raise
+        self._room = (self._total or PRELUDE_LENGTH) - len(self._buffer)
         return messages
 
     def _feed(self, view: memoryview, messages: list[Message]) -> None:
@@ -159,6 +171,7 @@ class Decoder:
         """End the input; raise :class:`TruncatedError` if a frame is incomplete."""
         self._check_usable()
         self._closed = True
+        self._room = 0
         if self._buffer:
             received = len(self._buffer)
             expected = self._total or PRELUDE_LENGTH
