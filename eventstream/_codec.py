@@ -100,20 +100,27 @@ def describe_non_eventstream(data: bytes) -> str | None:
     return None
 
 
-def as_byte_view(data: bytes | bytearray | memoryview) -> memoryview:
-    """Return a flat unsigned-byte view of any bytes-like object (use it as a context manager)."""
+def as_byte_view(
+    data: bytes | bytearray | memoryview, offset: int = 0, frame_index: int = 0
+) -> memoryview:
+    """Return a flat unsigned-byte view of any bytes-like object (use it as a context manager).
+
+    ``offset`` and ``frame_index`` say where in the stream ``data`` goes, for the error.
+    """
+    where = {"offset": offset, "frame_index": frame_index, "frame_offset": offset}
     try:
         view = memoryview(data)
     except TypeError:
         raise InputTypeError(
-            f"expected bytes, bytearray or memoryview, not {type(data).__name__}"
+            f"expected bytes, bytearray or memoryview, not {type(data).__name__}", **where
         ) from None
+    # A strided view (memoryview(b)[::2]) has the right format but no flat buffer for zlib.
+    if not view.c_contiguous:
+        view.release()
+        raise InputTypeError("a memoryview must be C-contiguous to be decoded", **where)
     if view.format == "B" and view.ndim == 1:
         return view
-    try:
-        return view.cast("B")
-    except TypeError:
-        raise InputTypeError("a memoryview must be C-contiguous to be decoded") from None
+    return view.cast("B")
 
 
 def _with_hint(message: str, excerpt: bytes) -> str:

@@ -289,6 +289,14 @@ def test_non_bytes_input_is_our_error_and_a_type_error() -> None:
     assert isinstance(info.value, TypeError)
 
 
+def test_strided_memoryview_is_our_error() -> None:
+    data = frame(string_header(b"a", b"b"), b"p")
+    spread = bytes(b for x in data for b in (x, 0))
+    with pytest.raises(es.InputTypeError, match="C-contiguous") as info:
+        es.decode(memoryview(spread)[::2])
+    assert (info.value.offset, info.value.frame_index) == (0, 0)
+
+
 def test_memoryview_and_bytearray_inputs() -> None:
     data = frame(string_header(b"a", b"b"), b"p")
     assert es.decode(bytearray(data)) == es.decode(memoryview(data)) == es.decode(data)

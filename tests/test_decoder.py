@@ -242,11 +242,6 @@ def test_a_fed_bytearray_is_free_to_reuse_at_once() -> None:
     decoder.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: as_byte_view() passes a non-contiguous 1-D 'B' memoryview through, and "
-    "zlib/struct then raise BufferError/TypeError instead of InputTypeError",
-)
 @pytest.mark.parametrize("length", [5, len(FRAMES[1])])
 def test_non_contiguous_memoryview_is_an_input_type_error(length: int) -> None:
     spread = bytes(b for x in FRAMES[1] for b in (x, 0))
