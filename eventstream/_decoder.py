@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+from zlib import crc32
+
 from ._codec import (
     DEFAULT_MAX_HEADERS_LENGTH,
     DEFAULT_MAX_PAYLOAD_LENGTH,
@@ -12,9 +15,12 @@ from ._codec import (
     decode_body,
 )
 from ._errors import DecoderStateError, EventStreamError, TruncatedError
-from ._message import PRELUDE_LENGTH, Message
+from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
 
 __all__ = ["Decoder"]
+
+_PRELUDE = struct.Struct(">III")
+_NO_LIMIT = 1 << 32
 
 
 class Decoder:
@@ -33,6 +39,8 @@ class Decoder:
 
     __slots__ = (
         "_limits",
+        "_max_payload",
+        "_max_headers",
         "_buffer",
         "_total",
         "_headers_length",
@@ -51,6 +59,9 @@ class Decoder:
         max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
     ) -> None:
         self._limits = Limits(max_payload_length, max_headers_length)
+        # The limits as plain ints for the per-frame check (a u32 length never exceeds 2**32).
+        self._max_payload = _NO_LIMIT if max_payload_length is None else max_payload_length
+        self._max_headers = _NO_LIMIT if max_headers_length is None else max_headers_length
         # Bytes of the one incomplete frame; its prelude is known once _total is non-zero.
         self._buffer = bytearray()
         self._total = 0
@@ -143,10 +154,20 @@ class Decoder:
             buffer.clear()
         # Fast path: whole frames straight from the caller's buffer, no copies but payloads.
         base = self._offset - pos
+        frame_index = self._frame_index
+        max_headers, max_payload = self._max_headers, self._max_payload
         while size - pos >= PRELUDE_LENGTH:
-            total, headers_length, prelude_crc = check_prelude(
-                view, pos, limits, base, self._frame_index
-            )
+            total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
+            # check_prelude's checks, inline for the frame that passes them all; any frame
+            # that fails one goes to check_prelude, which raises the precise error.
+            if (
+                crc32(view[pos : pos + 8]) != prelude_crc
+                or total < MIN_FRAME_LENGTH
+                or headers_length > total - MIN_FRAME_LENGTH
+                or headers_length > max_headers
+                or total - headers_length - MIN_FRAME_LENGTH > max_payload
+            ):
+                check_prelude(view, pos, limits, base, frame_index)
             if size - pos < total:
                 self._total, self._headers_length, self._prelude_crc = (
                     total,
@@ -155,10 +176,13 @@ class Decoder:
                 )
                 break
             messages.append(
-                decode_body(view, pos, total, headers_length, prelude_crc, base, self._frame_index)
+                decode_body(view, pos, total, headers_length, prelude_crc, base, frame_index)
             )
             pos += total
-            self._advance(total)
+            frame_index += 1
+            # Kept current frame by frame: a later error leaves them at the failing frame.
+            self._offset = base + pos
+            self._frame_index = frame_index
         if pos < size:
             buffer += view[pos:]
 

@@ -97,7 +97,7 @@ class Message:
     @classmethod
     def _trusted(cls, headers: dict[str, HeaderValue], payload: bytes) -> Message:
         # The caller has already validated every header; skip the checks (h11 PR #33 idea).
-        return _build(MappingProxyType(headers), payload, None)
+        return message_from_wire(MappingProxyType(headers), None, payload)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"Message is immutable; cannot set {name!r}")
@@ -159,25 +159,19 @@ _set_payload = Message.__dict__["payload"].__set__
 _set_header_block = Message.__dict__["_header_block"].__set__
 
 
-def _build(
-    headers: Mapping[str, HeaderValue], payload: bytes, header_block: bytes | None
+def message_from_wire(
+    headers: Mapping[str, HeaderValue], header_block: bytes | None, payload: bytes
 ) -> Message:
+    """A message from checked parts: ``headers`` read-only, ``header_block`` their wire bytes.
+
+    Decoding is byte-faithful, so a decoded frame's block is what :meth:`Message.header_block`
+    would encode; keeping it saves re-encoding when the message is measured or sent on.
+    """
     self = _new(Message)
     _set_headers(self, headers)
     _set_payload(self, payload)
     _set_header_block(self, header_block)
     return self
-
-
-def message_from_wire(
-    headers: Mapping[str, HeaderValue], header_block: bytes, payload: bytes
-) -> Message:
-    """A decoded message: ``headers`` read-only, ``header_block`` their exact wire bytes.
-
-    Decoding is byte-faithful, so the wire block is what :meth:`Message.header_block` would
-    encode; keeping it saves re-encoding when the message is measured or sent on.
-    """
-    return _build(headers, payload, header_block)
 
 
 def encode(message: Message) -> bytes:
