@@ -215,8 +215,12 @@ def decode_body(
     prelude_crc: int,
     base: int = 0,
     frame_index: int = 0,
+    raw: bytes | None = None,
 ) -> Message:
-    """Decode the frame at ``buf[pos:pos+total]`` whose prelude :func:`check_prelude` passed."""
+    """Decode the frame at ``buf[pos:pos+total]`` whose prelude :func:`check_prelude` passed.
+
+    ``raw``, when the input is a ``bytes`` object, is that object (the same bytes as ``buf``).
+    """
     end = pos + total - 4
     (message_crc,) = _U32.unpack_from(buf, end)
     # The prelude CRC is the running CRC of bytes 0..8; continue it instead of restarting.
@@ -233,7 +237,12 @@ def decode_body(
         )
     headers_start = pos + PRELUDE_LENGTH
     payload_start = headers_start + headers_length
-    block = bytes(buf[headers_start:payload_start])
+    # Slicing bytes copies in one step, where bytes(view[a:b]) makes a view first: that is
+    # a tenth of the time of a small frame.
+    if raw is not None:
+        block, payload = raw[headers_start:payload_start], raw[payload_start:end]
+    else:
+        block, payload = bytes(buf[headers_start:payload_start]), bytes(buf[payload_start:end])
     headers = _parsed_blocks.get(block)
     if headers is None:
         try:
@@ -246,7 +255,7 @@ def decode_body(
             if len(_parsed_blocks) >= _PARSED_BLOCKS_MAX:
                 _parsed_blocks.clear()
             _parsed_blocks[block] = headers
-    return message_from_wire(headers, block, bytes(buf[payload_start:end]))
+    return message_from_wire(headers, block, payload)
 
 
 # Header blocks already parsed, by their bytes. A stream repeats a handful of blocks (every
@@ -423,7 +432,8 @@ def decode(
                 frame_index=0,
                 frame_offset=0,
             )
-        message = decode_body(buf, 0, total, headers_length, prelude_crc)
+        raw = data if type(data) is bytes else None
+        message = decode_body(buf, 0, total, headers_length, prelude_crc, raw=raw)
         if size > total:
             raise TrailingDataError(
                 f"{size - total} bytes follow the frame; decode() takes exactly one frame "

@@ -108,7 +108,7 @@ class Decoder:
         self._room = 0  # stays 0 if anything below raises
         try:
             with as_byte_view(data) as view:
-                self._feed(view, messages)
+                self._feed(view, messages, data if type(data) is bytes else None)
         except EventStreamError as exc:
             exc.messages = tuple(messages)
             self._failure = exc
@@ -116,7 +116,7 @@ class Decoder:
         self._room = (self._total or PRELUDE_LENGTH) - len(self._buffer)
         return messages
 
-    def _feed(self, view: memoryview, messages: list[Message]) -> None:
+    def _feed(self, view: memoryview, messages: list[Message], raw: bytes | None) -> None:
         limits = self._limits
         size = len(view)
         pos = 0
@@ -176,7 +176,7 @@ class Decoder:
                 )
                 break
             messages.append(
-                decode_body(view, pos, total, headers_length, prelude_crc, base, frame_index)
+                decode_body(view, pos, total, headers_length, prelude_crc, base, frame_index, raw)
             )
             pos += total
             frame_index += 1
