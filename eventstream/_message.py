@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping
+from html import escape
 from types import MappingProxyType
 from typing import Any, NoReturn
 from zlib import crc32
 
 from ._errors import EncodeError
 from ._headers import (
+    HEADER_TYPES,
     HeaderInput,
     HeaderValue,
     Timestamp,
@@ -148,6 +150,32 @@ class Message:
         else:
             body = f"{payload[:48]!r} + ... ({len(payload)} bytes)"
         return f"Message({{{shown}}}, {body})"
+
+    def _repr_html_(self) -> str:
+        """Headers (name, wire type, value) and payload as a table, for notebooks."""
+        rows = "".join(
+            f"<tr><td>{escape(name)}</td><td>{HEADER_TYPES[type_id].name}</td>"
+            f"<td>{escape(value if isinstance(value, str) else repr(value))}</td></tr>"
+            for name, type_id, value in self.typed_headers()
+        )
+        payload = self.payload
+        head = payload[:2048]
+        try:
+            shown = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A character cut by the 2048-byte mark does not make the payload binary.
+            if len(head) < len(payload) and exc.start >= len(head) - 3:
+                shown = head[: exc.start].decode("utf-8")
+            else:
+                head = payload[:512]
+                shown = repr(head)
+        more = f" … ({len(payload)} bytes)" if len(head) < len(payload) else ""
+        return (
+            f"<table><caption>Message: {len(self.headers)} headers, {len(payload)}-byte "
+            f"payload</caption><tr><th>header</th><th>type</th><th>value</th></tr>{rows}"
+            f'<tr><th>payload</th><td colspan="2"><code>{escape(shown)}</code>{more}</td></tr>'
+            "</table>"
+        )
 
 
 # Messages built without __init__ (decoded, or checked by the caller) set their slots through
