@@ -156,31 +156,36 @@ class Decoder:
         base = self._offset - pos
         frame_index = self._frame_index
         max_headers, max_payload = self._max_headers, self._max_payload
-        while size - pos >= PRELUDE_LENGTH:
-            total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
-            # check_prelude's checks, inline for the frame that passes them all; any frame
-            # that fails one goes to check_prelude, which raises the precise error.
-            if (
-                crc32(view[pos : pos + 8]) != prelude_crc
-                or total < MIN_FRAME_LENGTH
-                or headers_length > total - MIN_FRAME_LENGTH
-                or headers_length > max_headers
-                or total - headers_length - MIN_FRAME_LENGTH > max_payload
-            ):
-                check_prelude(view, pos, limits, base, frame_index)
-            if size - pos < total:
-                self._total, self._headers_length, self._prelude_crc = (
-                    total,
-                    headers_length,
-                    prelude_crc,
+        append = messages.append
+        try:
+            while size - pos >= PRELUDE_LENGTH:
+                total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
+                # check_prelude's checks, inline for the frame that passes them all; any frame
+                # that fails one goes to check_prelude, which raises the precise error.
+                if (
+                    crc32(view[pos : pos + 8]) != prelude_crc
+                    or total < MIN_FRAME_LENGTH
+                    or headers_length > total - MIN_FRAME_LENGTH
+                    or headers_length > max_headers
+                    or total - headers_length - MIN_FRAME_LENGTH > max_payload
+                ):
+                    check_prelude(view, pos, limits, base, frame_index)
+                if size - pos < total:
+                    self._total, self._headers_length, self._prelude_crc = (
+                        total,
+                        headers_length,
+                        prelude_crc,
+                    )
+                    break
+                append(
+                    decode_body(
+                        view, pos, total, headers_length, prelude_crc, base, frame_index, raw
+                    )
                 )
-                break
-            messages.append(
-                decode_body(view, pos, total, headers_length, prelude_crc, base, frame_index, raw)
-            )
-            pos += total
-            frame_index += 1
-            # Kept current frame by frame: a later error leaves them at the failing frame.
+                pos += total
+                frame_index += 1
+        finally:
+            # On an error too: offset and frame_index then say where the failing frame starts.
             self._offset = base + pos
             self._frame_index = frame_index
         if pos < size:
