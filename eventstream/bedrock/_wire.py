@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import html
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -47,6 +48,21 @@ class Struct:
         if self.extra:
             parts.append(f"extra={dict(self.extra)!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """The set fields as a table, for notebooks."""
+        items = [
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.repr and f.name != "extra" and getattr(self, f.name) is not None
+        ]
+        if self.extra:
+            items.append(("extra", dict(self.extra)))
+        rows = "".join(
+            f"<tr><th>{name}</th><td><code>{html.escape(repr(value))}</code></td></tr>"
+            for name, value in items
+        )
+        return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, repr=False)
