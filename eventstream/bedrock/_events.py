@@ -8,6 +8,7 @@ its ``"p"`` padding in ``padding`` (ignored by ``==``), so re-encoding loses not
 from __future__ import annotations
 
 import builtins
+import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -383,6 +384,12 @@ class UnknownEvent:
     #: The stream union it was decoded against (``None`` when decoded without one).
     stream: str | None = None
 
+    def _repr_html_(self) -> str:
+        """The event type, the union, and the whole frame, for notebooks."""
+        union = f"not in the {self.stream} union" if self.stream else "decoded without a union"
+        title = html.escape(f"UnknownEvent {self.event_type!r} ({union})")
+        return f"<div><b>{title}</b>{self.message._repr_html_()}</div>"
+
 
 # --- exceptions ---------------------------------------------------------------------------
 
@@ -455,6 +462,30 @@ class BedrockException(EventStreamError):
         fields = "".join(f", {name}={getattr(self, name)!r}" for name, _ in self._fields)
         extra = f", extra={dict(self.extra)!r}" if self.extra else ""
         return f"{type(self).__name__}({self.message!r}{fields}{extra})"
+
+    def _repr_html_(self) -> str:
+        """Name, HTTP status, retryability, message and place in the stream, for notebooks."""
+        items: list[tuple[str, object]] = [
+            ("HTTP status", self.status_code),
+            ("retryable", "yes" if self.retryable else "no"),
+            ("message", self.message),
+            *((name, getattr(self, name)) for name, _ in self._fields),
+        ]
+        if self.extra:
+            items.append(("extra", dict(self.extra)))
+        if self.frame_index is not None:
+            items.append(("frame", f"{self.frame_index} (byte {self.offset})"))
+        rows = "".join(
+            f"<tr><th>{name}</th><td>{html.escape(str(value))}</td></tr>"
+            for name, value in items
+            if value is not None
+        )
+        # UnknownException keeps its wire name in ``name``, ErrorFrame its ``error_code``.
+        title = self.exception_type or getattr(self, "name", "") or type(self).__name__
+        code = getattr(self, "error_code", None)
+        if code is not None:
+            title = f"error {code}"
+        return f"<table><caption>{html.escape(title)}</caption>{rows}</table>"
 
 
 class InternalServerException(BedrockException):
