@@ -21,6 +21,8 @@ __all__ = ["Decoder"]
 
 _PRELUDE = struct.Struct(">III")
 _NO_LIMIT = 1 << 32
+#: A pending frame up to this size is copied to bytes to be decoded (see _feed).
+_COPY_OUT_MAX = 2048
 
 
 class Decoder:
@@ -103,12 +105,14 @@ class Decoder:
             self._room -= size
             self._buffer += data
             return []
-        self._check_usable()
+        if self._failure is not None or self._closed:
+            self._check_usable()
         messages: list[Message] = []
         self._room = 0  # stays 0 if anything below raises
+        raw = data if type(data) is bytes else None
         try:
-            with as_byte_view(data) as view:
-                self._feed(view, messages, data if type(data) is bytes else None)
+            with as_byte_view(data) if raw is None else memoryview(raw) as view:
+                self._feed(view, messages, raw)
         except EventStreamError as exc:
             exc.messages = tuple(messages)
             self._failure = exc
@@ -132,25 +136,30 @@ class Decoder:
                 self._total, self._headers_length, self._prelude_crc = check_prelude(
                     buffer, 0, limits, self._offset, self._frame_index
                 )
-            take = min(self._total - len(buffer), size - pos)
+            total = self._total
+            take = min(total - len(buffer), size - pos)
             buffer += view[pos : pos + take]
             pos += take
-            if len(buffer) < self._total:
+            if len(buffer) < total:
                 return
-            # A view, so the CRC reads the buffer in place; released before the clear().
-            with memoryview(buffer) as frame:
-                messages.append(
-                    decode_body(
-                        frame,
-                        0,
-                        self._total,
-                        self._headers_length,
-                        self._prelude_crc,
-                        self._offset,
-                        self._frame_index,
-                    )
-                )
-            self._advance(self._total)
+            if total <= _COPY_OUT_MAX:
+                # A small frame is copied out whole: slicing bytes beats making views.
+                frame = bytes(buffer)
+                message = decode_body(
+                    frame, 0, total, self._headers_length, self._prelude_crc,
+                    self._offset, self._frame_index, frame,
+                )  # fmt: skip
+            else:
+                # A view, so the CRC reads a large frame in place; released before clear().
+                with memoryview(buffer) as view_of_buffer:
+                    message = decode_body(
+                        view_of_buffer, 0, total, self._headers_length, self._prelude_crc,
+                        self._offset, self._frame_index,
+                    )  # fmt: skip
+            messages.append(message)
+            self._offset += total
+            self._frame_index += 1
+            self._total = 0
             buffer.clear()
         # Fast path: whole frames straight from the caller's buffer, no copies but payloads.
         base = self._offset - pos
@@ -190,11 +199,6 @@ class Decoder:
             self._frame_index = frame_index
         if pos < size:
             buffer += view[pos:]
-
-    def _advance(self, total: int) -> None:
-        self._offset += total
-        self._frame_index += 1
-        self._total = 0
 
     def close(self) -> None:
         """End the input; raise :class:`TruncatedError` if a frame is incomplete."""
