@@ -165,7 +165,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("harness", nargs="*", choices=[*HARNESSES, []], default=[])
+    parser.add_argument("harness", nargs="*", help=f"of {', '.join(HARNESSES)} (default: all)")
     parser.add_argument("--runs", type=int, help="inputs per process (libFuzzer -runs)")
     parser.add_argument("--max-total-time", type=int, help="seconds per process")
     parser.add_argument("--workers", type=int, default=1, help="processes per harness")
@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nice", type=int, default=0, help="run under nice -n NICE")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.harness) - set(HARNESSES))
+    if unknown:
+        parser.error(f"unknown harness {', '.join(unknown)}; choose from {', '.join(HARNESSES)}")
     flags = []
     if args.runs is not None:
         flags.append(f"-runs={args.runs}")
