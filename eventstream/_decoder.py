@@ -109,10 +109,13 @@ class Decoder:
             self._check_usable()
         messages: list[Message] = []
         self._room = 0  # stays 0 if anything below raises
-        raw = data if type(data) is bytes else None
         try:
-            with as_byte_view(data) if raw is None else memoryview(raw) as view:
-                self._feed(view, messages, raw)
+            if type(data) is bytes:
+                # Nothing to release: a view of bytes cannot pin a resizable buffer.
+                self._feed(memoryview(data), messages, data)
+            else:
+                with as_byte_view(data) as view:
+                    self._feed(view, messages, None)
         except EventStreamError as exc:
             exc.messages = tuple(messages)
             self._failure = exc
@@ -161,6 +164,10 @@ class Decoder:
             self._frame_index += 1
             self._total = 0
             buffer.clear()
+        if size - pos < PRELUDE_LENGTH:
+            # Not even a prelude left (the usual end of a small read).
+            buffer += view[pos:]
+            return
         # Fast path: whole frames straight from the caller's buffer, no copies but payloads.
         base = self._offset - pos
         frame_index = self._frame_index
