@@ -1,0 +1,775 @@
+"""Reading captured traffic: input formats and their detection, and a capture decoded to frames.
+
+Shared by the CLI and :mod:`eventstream.notebook`. A capture arrives as raw bytes, hex text,
+base64 text or a HAR file; :func:`load_input` turns it into one or more bodies of raw
+event-stream bytes and says what it detected and why. :class:`CaptureDecoder` decodes a body
+frame by frame, keeping each frame's offset, and optionally types it as a Bedrock event.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, get_args
+
+from ._codec import Limits, check_prelude
+from ._decoder import Decoder
+from ._errors import EventStreamError
+from ._headers import HEADER_TYPES, HeaderValue
+from ._message import PRELUDE_LENGTH, Message
+from .bedrock import (
+    STREAMS,
+    BedrockEvent,
+    BedrockException,
+    BedrockPayloadError,
+    Chunk,
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    ErrorFrame,
+    MessageStart,
+    MessageStop,
+    Metadata,
+    ReasoningContentDelta,
+    Reassembled,
+    Reassembler,
+    StreamName,
+    TextDelta,
+    ToolUseDelta,
+    ToolUseStart,
+    TypedEvent,
+    UnknownEvent,
+    UnknownException,
+    decode_event,
+)
+from .bedrock._wire import to_wire
+
+__all__ = [
+    "InputFormat",
+    "INPUT_FORMATS",
+    "EVENTSTREAM_CONTENT_TYPE",
+    "InputFormatError",
+    "Body",
+    "LoadedInput",
+    "load_input",
+    "Frame",
+    "CaptureDecoder",
+    "detect_stream",
+    "header_items",
+    "preview_bytes",
+    "pairs_text",
+    "Decoded",
+    "decode_body",
+]
+
+InputFormat: TypeAlias = Literal["raw", "hex", "base64", "har"]
+INPUT_FORMATS: tuple[InputFormat, ...] = get_args(InputFormat)
+EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+
+_NO_LIMITS = Limits(None, None)
+_READ_SIZE = 64 * 1024
+
+
+class InputFormatError(EventStreamError):
+    """The input cannot be read in its given or detected format.
+
+    ``offset`` is the position in the input (characters for text) where reading failed, when
+    one position is to blame.
+    """
+
+
+@dataclass(frozen=True)
+class Body:
+    """One stream of raw event-stream bytes taken from the input.
+
+    ``label`` names its origin inside the input (a HAR entry), ``None`` for a plain capture;
+    ``stream_hint`` is the Bedrock stream its request URL implies, if any.
+    """
+
+    data: bytes
+    label: str | None = None
+    stream_hint: StreamName | None = None
+
+
+@dataclass(frozen=True)
+class LoadedInput:
+    """The bodies read from an input, and what its format was taken to be.
+
+    ``note`` says what was detected and why (or that the format was given); ``ambiguous`` is
+    true when another reading was possible, so the user should know how to override it.
+    """
+
+    format: InputFormat
+    bodies: tuple[Body, ...]
+    note: str
+    detected: bool = True
+    ambiguous: bool = False
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+def _starts_with_prelude(data: bytes) -> bool:
+    """Whether ``data`` begins with 12 bytes that pass the prelude checks (CRC and lengths)."""
+    if len(data) < PRELUDE_LENGTH:
+        return False
+    try:
+        check_prelude(data, 0, _NO_LIMITS)
+    except EventStreamError:
+        return False
+    return True
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _as_text(data: bytes) -> str | None:
+    """``data`` as text if it is UTF-8 without control characters (bar whitespace), else None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _CONTROL.search(text):
+        return None
+    return text.removeprefix("\ufeff")
+
+
+# "0x" before a byte or a whole string; the lookbehind keeps "a0x" from being eaten.
+_HEX_PREFIX = re.compile(rb"(?<![0-9a-fA-F])0[xX]")
+_HEX_SEPARATORS = b" \t\r\n\v\f,:"
+
+
+def _parse_hex(text: str) -> bytes | None:
+    """Hex digits, split by whitespace, commas or colons or not, bytes 0x-prefixed or not."""
+    if not text.isascii():
+        return None
+    # bytes.translate and fromhex run in C: megabytes of pasted hex take milliseconds.
+    raw = text.encode("ascii")
+    if b"x" in raw or b"X" in raw:
+        raw = _HEX_PREFIX.sub(b"", raw)
+    digits = raw.translate(None, _HEX_SEPARATORS)
+    if not digits or len(digits) % 2:
+        return None
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:
+        return None
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_BASE64_URLSAFE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
+def _b64(text: str) -> bytes:
+    urlsafe = "-" in text or "_" in text
+    if not (_BASE64_URLSAFE if urlsafe else _BASE64).fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64")
+    # Tools often drop the padding; put it back.
+    text += "=" * (-len(text) % 4)
+    return base64.b64decode(text, altchars=b"-_" if urlsafe else None, validate=True)
+
+
+def _parse_base64(text: str) -> bytes | None:
+    """Standard or URL-safe base64, padded or not, possibly wrapped over several lines.
+
+    Also one separately padded string per line, as tools that log each network read write it.
+    """
+    if not text.isascii():
+        return None
+    joined = text.encode("ascii").translate(None, b" \t\r\n\v\f").decode("ascii")
+    if not joined:
+        return None
+    try:
+        return _b64(joined)
+    except (ValueError, binascii.Error):
+        pass
+    lines = text.split()
+    if len(lines) > 1:
+        try:
+            return b"".join(_b64(line) for line in lines)
+        except (ValueError, binascii.Error):
+            pass
+    return None
+
+
+def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
+    """Return ``(format, note, ambiguous, decoded)`` for auto-detection.
+
+    ``decoded`` is the decoded bytes for hex/base64, the parsed JSON for HAR, else the input.
+    """
+    size = f"{len(data):,} bytes"
+    if not data:
+        return "raw", "empty input (0 bytes)", False, data
+    # A real frame starts with a big-endian length (first byte 0x00 below 16 MiB) and a
+    # prelude CRC: no text format can produce 12 bytes that pass both checks by accident.
+    if _starts_with_prelude(data):
+        return "raw", f"raw bytes ({size}, starting with a valid event-stream prelude)", False, data
+    text = _as_text(data)
+    if text is None:
+        if len(data) < PRELUDE_LENGTH:
+            why = f"too short for the {PRELUDE_LENGTH}-byte prelude"
+        else:
+            why = "but the first 12 are not a valid event-stream prelude"
+        return "raw", f"raw bytes ({size} of binary, {why})", False, data
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            document = json.loads(stripped)
+        except (ValueError, RecursionError):
+            document = None
+        if _is_har(document):
+            return "har", f"a HAR file ({size} of JSON with log.entries)", False, document
+        return (
+            "raw",
+            "JSON that is not a HAR file (no log.entries); reading it as raw bytes",
+            False,
+            data,
+        )
+    candidates: list[tuple[InputFormat, bytes]] = []
+    hex_bytes = _parse_hex(stripped)
+    if hex_bytes is not None:
+        candidates.append(("hex", hex_bytes))
+    b64_bytes = _parse_base64(stripped)
+    if b64_bytes is not None:
+        candidates.append(("base64", b64_bytes))
+    if not candidates:
+        note = f"text that is neither hex nor base64 ({size}); reading it as raw bytes"
+        return "raw", note, False, data
+    names = {"hex": "hex text", "base64": "base64 text"}
+    # Hex digits are also base64 characters: decide by which decoding yields a real prelude.
+    valid = [(fmt, raw) for fmt, raw in candidates if _starts_with_prelude(raw)]
+    others = " and ".join(names[fmt] for fmt, _ in candidates)
+    if len(valid) == 1:
+        fmt, raw = valid[0]
+        note = f"{names[fmt]} ({len(raw):,} bytes once decoded, starting with a valid prelude)"
+        if len(candidates) > 1:
+            rejected = next(f for f, _ in candidates if f != fmt)
+            note += f"; as {rejected} it would not start with one"
+        return fmt, note, False, raw
+    fmt, raw = (valid or candidates)[0]
+    if valid:
+        note = (
+            f"ambiguous: it reads as {others}, both starting with a valid prelude; "
+            f"taking {names[fmt]}"
+        )
+    elif len(candidates) > 1:
+        note = (
+            f"ambiguous: it reads as {others}, neither starting with a valid event-stream "
+            f"prelude; taking {names[fmt]}"
+        )
+    else:
+        note = (
+            f"{names[fmt]} ({len(raw):,} bytes once decoded), but they do not start with a "
+            "valid event-stream prelude"
+        )
+    return fmt, note, True, raw
+
+
+def _is_har(document: object) -> bool:
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("log"), dict)
+        and isinstance(document["log"].get("entries"), list)
+    )
+
+
+# --- HAR ------------------------------------------------------------------------------------
+
+
+def _header(headers: object, name: str) -> str:
+    if isinstance(headers, list):
+        for item in headers:
+            if isinstance(item, dict) and str(item.get("name", "")).lower() == name:
+                return str(item.get("value", ""))
+    return ""
+
+
+_STREAM_PATHS: tuple[tuple[str, StreamName], ...] = (
+    ("/invoke-with-response-stream", "invoke"),
+    ("/converse-stream", "converse"),
+    ("/invoke-with-bidirectional-stream", "bidirectional-output"),
+)
+
+
+def _stream_from_url(url: str) -> StreamName | None:
+    path = url.split("?", 1)[0].rstrip("/")
+    return next((stream for suffix, stream in _STREAM_PATHS if path.endswith(suffix)), None)
+
+
+def _har_text_body(text: str) -> tuple[bytes, str]:
+    # A HAR stores an unencoded body as text; binary bodies written this way come back either
+    # as UTF-8 or, from tools that map bytes to code points, as Latin-1. Keep the one that
+    # yields a real prelude; UTF-8 otherwise.
+    utf8 = text.encode("utf-8", "surrogateescape")
+    if not _starts_with_prelude(utf8) and all(ord(c) < 256 for c in text):
+        latin1 = text.encode("latin-1")
+        if _starts_with_prelude(latin1):
+            return latin1, "text content read as Latin-1"
+    return utf8, "text content read as UTF-8"
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
+    entries = document["log"]["entries"]
+    bodies: list[Body] = []
+    no_body: list[str] = []
+    other_types: set[str] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        request = _object(entry.get("request"))
+        response = _object(entry.get("response"))
+        content = _object(response.get("content"))
+        mime = str(content.get("mimeType") or _header(response.get("headers"), "content-type"))
+        if EVENTSTREAM_CONTENT_TYPE not in mime.lower():
+            if mime:
+                other_types.add(mime.split(";")[0].strip())
+            continue
+        url = str(request.get("url", ""))
+        label = f"entry {index}: {request.get('method', '?')} {url}"
+        text = content.get("text")
+        if not isinstance(text, str):
+            no_body.append(label)
+            continue
+        if content.get("encoding") == "base64":
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (ValueError, binascii.Error) as exc:
+                raise InputFormatError(
+                    f"HAR {label}: response content is marked base64 but is not ({exc})"
+                ) from None
+        else:
+            data, how = _har_text_body(text)
+            label += f" ({how})"
+        bodies.append(Body(data, label, _stream_from_url(url)))
+    if not bodies:
+        found = f"; response types found: {', '.join(sorted(other_types))}" if other_types else ""
+        saved = (
+            f"; {len(no_body)} {EVENTSTREAM_CONTENT_TYPE} responses have no saved body (export "
+            "the HAR with content)"
+            if no_body
+            else ""
+        )
+        raise InputFormatError(
+            f"the HAR file has {len(entries)} entries and none with a saved "
+            f"{EVENTSTREAM_CONTENT_TYPE} response{saved}{found}"
+        )
+    note = f"{len(bodies)} of {len(entries)} entries are {EVENTSTREAM_CONTENT_TYPE} responses"
+    if no_body:
+        note += f" ({len(no_body)} more have no saved body)"
+    return bodies, note
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedInput:
+    """Read ``data`` as ``input_format``, or detect the format; raise :class:`InputFormatError`."""
+    if input_format is None:
+        fmt, note, ambiguous, decoded = _detect(data)
+        if fmt == "har":
+            bodies, har_note = _har_bodies(decoded)
+            return LoadedInput("har", tuple(bodies), f"{note}: {har_note}")
+        return LoadedInput(fmt, (Body(decoded),), note, ambiguous=ambiguous)
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}")
+    given = f"{input_format} (as given)"
+    if input_format == "raw":
+        return LoadedInput("raw", (Body(data),), given, detected=False)
+    text = _as_text(data)
+    if text is None:
+        raise InputFormatError(f"the input is not {input_format} text: it holds binary bytes")
+    if input_format == "har":
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise InputFormatError(f"the input is not JSON, so not a HAR file ({exc})") from None
+        if not _is_har(document):
+            raise InputFormatError("the input is JSON but not a HAR file: it has no log.entries")
+        bodies, har_note = _har_bodies(document)
+        return LoadedInput("har", tuple(bodies), f"har (as given): {har_note}", detected=False)
+    parse = _parse_hex if input_format == "hex" else _parse_base64
+    decoded = parse(text)
+    if decoded is None:
+        # _as_text drops a UTF-8 byte order mark: count it back in the offset.
+        raise _not_parsable(input_format, text, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    return LoadedInput(input_format, (Body(decoded),), given, detected=False)
+
+
+_HEX_TOKEN = re.compile(r"0[xX]|[0-9a-fA-F\s,:]")
+_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/=_\s-]")
+
+
+def _not_parsable(input_format: InputFormat, text: str, base: int) -> InputFormatError:
+    """The error for ``text`` that is not ``input_format``, at the first bad character."""
+    token = _HEX_TOKEN if input_format == "hex" else _BASE64_TOKEN
+    position = 0
+    while position < len(text):
+        match = token.match(text, position)
+        if match is None:
+            what = "a hex digit" if input_format == "hex" else "in the base64 alphabet"
+            # Everything before the bad character matched an ASCII token: characters = bytes.
+            return InputFormatError(
+                f"the input is not {input_format} text: {text[position]!r} is not {what}",
+                offset=base + position,
+            )
+        position = match.end()
+    if input_format == "hex":
+        return InputFormatError("the input is not hex text: it has an odd number of hex digits")
+    return InputFormatError("the input is not base64 text: its length or padding is wrong")
+
+
+# --- stream detection -----------------------------------------------------------------------
+
+_CONVERSE_EVENTS = {cls.event_type for cls in STREAMS["converse"].events}
+
+
+def _first_event_type(data: bytes) -> str | None:
+    """The ``:event-type`` of the first event frame, decoding only as far as it."""
+    decoder = Decoder()
+    try:
+        for start in range(0, len(data), _READ_SIZE):
+            for message in decoder.feed(memoryview(data)[start : start + _READ_SIZE]):
+                if message.headers.get(":message-type") == "event":
+                    event_type = message.headers.get(":event-type")
+                    if isinstance(event_type, str):
+                        return event_type
+    except EventStreamError:
+        pass
+    return None
+
+
+def detect_stream(body: Body) -> tuple[StreamName | None, str]:
+    """Guess the Bedrock stream of ``body``: from its URL, else from its first event's type."""
+    if body.stream_hint is not None:
+        return body.stream_hint, f"{body.stream_hint} (from the request URL)"
+    event_type = _first_event_type(body.data)
+    if event_type is None:
+        return None, "unknown (no event frame to detect it from; exceptions decode anyway)"
+    if event_type in _CONVERSE_EVENTS:
+        return "converse", f"converse (auto-detected from the event type {event_type!r})"
+    if event_type == "chunk":
+        return "invoke", (
+            "invoke (auto-detected from its 'chunk' events; for a bidirectional stream, give "
+            "--stream bidirectional-output)"
+        )
+    return None, f"unknown (the first event type, {event_type!r}, is in no Bedrock stream)"
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+def _text_header(message: Message, name: str) -> str:
+    value = message.headers.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+def preview_bytes(data: bytes) -> str:
+    """One line showing ``data``: as text when it is printable UTF-8, else as hex."""
+    if not data:
+        return "(empty)"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+            .replace("\t", "\\t")
+        )
+    head = data[:32].hex(" ")
+    return f"0x {head} ..." if len(data) > 32 else f"0x {head}"
+
+
+def pairs_text(mapping: object) -> str:
+    """``k=v`` for each scalar item of a JSON object (nested objects and nulls left out)."""
+    if not isinstance(mapping, dict):
+        return ""
+    return " ".join(
+        f"{key}={value}"
+        for key, value in mapping.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    )
+
+
+def _anthropic_detail(kind: str, body: dict[str, Any]) -> str:
+    index = body.get("index")
+    at = f"[{index}] " if isinstance(index, int) else ""
+    if kind == "message_start" and isinstance(body.get("message"), dict):
+        message = body["message"]
+        return " ".join(
+            part
+            for part in (
+                f"role={message.get('role')}",
+                f"model={message.get('model')}",
+                f"id={message.get('id')}",
+                pairs_text(message.get("usage")),
+            )
+            if part
+        )
+    if kind == "content_block_start" and isinstance(body.get("content_block"), dict):
+        block = body["content_block"]
+        if block.get("type") == "tool_use":
+            return f"{at}tool_use {block.get('name')} id={block.get('id')}"
+        return f"{at}{block.get('type')}"
+    if kind == "content_block_delta" and isinstance(body.get("delta"), dict):
+        delta = body["delta"]
+        delta_type = delta.get("type")
+        for key in ("text", "partial_json", "thinking"):
+            if isinstance(delta.get(key), str):
+                return f"{at}{delta_type} {delta[key]!r}"
+        if isinstance(delta.get("signature"), str):
+            return f"{at}{delta_type} ({len(delta['signature'])} characters)"
+        return f"{at}{_compact(delta)}"
+    if kind == "content_block_stop":
+        return at.strip()
+    if kind == "message_delta":
+        return " ".join(
+            p for p in (pairs_text(body.get("delta")), pairs_text(body.get("usage"))) if p
+        )
+    if kind == "message_stop":
+        return pairs_text(body.get("amazon-bedrock-invocationMetrics"))
+    if kind == "error" and isinstance(body.get("error"), dict):
+        return f"{body['error'].get('type')}: {body['error'].get('message')}"
+    return _compact({k: v for k, v in body.items() if k != "type"})
+
+
+def _converse_detail(event: BedrockEvent) -> str:
+    if isinstance(event, MessageStart):
+        return f"role={event.role}"
+    if isinstance(event, ContentBlockStart):
+        at = f"[{event.content_block_index}]"
+        if isinstance(event.start, ToolUseStart):
+            return f"{at} toolUse {event.start.name} id={event.start.tool_use_id}"
+        return f"{at} {_compact(to_wire(event)['start'])}"
+    if isinstance(event, ContentBlockDelta):
+        at = f"[{event.content_block_index}]"
+        delta = event.delta
+        if isinstance(delta, TextDelta):
+            return f"{at} text {delta.text!r}"
+        if isinstance(delta, ToolUseDelta):
+            return f"{at} toolUse {delta.input!r}"
+        if isinstance(delta, ReasoningContentDelta):
+            if delta.text is not None:
+                return f"{at} reasoning {delta.text!r}"
+            if delta.signature is not None:
+                return f"{at} reasoning signature ({len(delta.signature)} characters)"
+            if delta.redacted_content is not None:
+                return f"{at} reasoning redacted ({len(delta.redacted_content)} bytes)"
+        return f"{at} {_compact(to_wire(event)['delta'])}"
+    if isinstance(event, ContentBlockStop):
+        return f"[{event.content_block_index}]"
+    if isinstance(event, MessageStop):
+        return f"stop_reason={event.stop_reason}"
+    if isinstance(event, Metadata):
+        return " ".join(
+            p for p in (pairs_text(to_wire(event.usage)), pairs_text(to_wire(event.metrics)))
+        )
+    body = to_wire(event)
+    return _compact(body)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame of a capture: where it starts, its length, and its message.
+
+    With Bedrock typing, ``event`` is the typed event (``None`` if its payload did not fit its
+    declared shape; ``event_error`` then says why).
+    """
+
+    index: int
+    offset: int
+    length: int
+    message: Message
+    event: TypedEvent | None = None
+    event_error: BedrockPayloadError | None = None
+
+    @property
+    def message_type(self) -> str:
+        """The ``:message-type`` header (``""`` if absent or not a string)."""
+        return _text_header(self.message, ":message-type")
+
+    @property
+    def name(self) -> str:
+        """``:event-type``, ``:exception-type`` or ``:error-code``, by message type."""
+        key = {"exception": ":exception-type", "error": ":error-code"}.get(
+            self.message_type, ":event-type"
+        )
+        return _text_header(self.message, key)
+
+    def payload_preview(self) -> str:
+        """The payload on one line: printable text as is, other bytes as hex."""
+        return preview_bytes(self.message.payload)
+
+    def _anthropic(self) -> dict[str, Any] | None:
+        if not isinstance(self.event, Chunk):
+            return None
+        try:
+            body = json.loads(self.event.bytes)
+        except (ValueError, RecursionError):
+            return None
+        return body if isinstance(body, dict) and isinstance(body.get("type"), str) else None
+
+    @property
+    def event_name(self) -> str:
+        """The typed event's name: for a Claude ``chunk``, its Anthropic event type."""
+        event = self.event
+        anthropic = self._anthropic()
+        if anthropic is not None:
+            return str(anthropic["type"])
+        if isinstance(event, UnknownException):
+            return event.name
+        if isinstance(event, ErrorFrame):
+            return f"error {event.error_code}"
+        if isinstance(event, BedrockException):
+            return event.exception_type
+        if isinstance(event, BedrockEvent | UnknownEvent):
+            return event.event_type or "(no :event-type)"
+        return self.name or "(none)"
+
+    def event_detail(self) -> str:
+        """The typed event on one line: the fields that matter, not the wire noise."""
+        event = self.event
+        if self.event_error is not None:
+            return f"payload error: {self.event_error.message}"
+        anthropic = self._anthropic()
+        if anthropic is not None:
+            return _anthropic_detail(str(anthropic["type"]), anthropic)
+        if isinstance(event, Chunk):
+            try:
+                return _compact(json.loads(event.bytes))
+            except (ValueError, RecursionError):
+                return preview_bytes(event.bytes)
+        if isinstance(event, ErrorFrame):
+            return event.message
+        if isinstance(event, UnknownException):
+            return f"HTTP {event.status_code} (not in the stream's union): {event.message}"
+        if isinstance(event, BedrockException):
+            retry = "retryable" if event.retryable else "not retryable"
+            return f"HTTP {event.status_code}, {retry}: {event.message}"
+        if isinstance(event, UnknownEvent):
+            union = f"the {event.stream} stream's union" if event.stream else "any union"
+            return f"not in {union}: {self.payload_preview()}"
+        if isinstance(event, BedrockEvent):
+            return _converse_detail(event)
+        return self.payload_preview()
+
+
+def header_items(message: Message) -> list[tuple[str, str, HeaderValue]]:
+    """``(name, wire type name, value)`` for each header, in wire order."""
+    return [(name, HEADER_TYPES[t].name, value) for name, t, value in message.typed_headers()]
+
+
+class CaptureDecoder:
+    """Decode one body frame by frame, optionally typing each frame as a Bedrock event.
+
+    :meth:`frames` yields every frame up to a fault, then raises the
+    :class:`EventStreamError`; a Bedrock payload that does not fit its shape is not a fault
+    (the framing is intact): that frame carries ``event_error`` and decoding goes on.
+    ``on_progress`` is called with the number of bytes consumed so far.
+    """
+
+    def __init__(
+        self,
+        body: Body,
+        *,
+        bedrock: bool = False,
+        stream: StreamName | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        read_size: int = _READ_SIZE,
+    ) -> None:
+        self.body = body
+        self.bedrock = bedrock
+        self.on_progress = on_progress
+        self.read_size = read_size
+        self.stream: StreamName | None = stream
+        self.stream_note = f"{stream} (as given)" if stream else ""
+        if bedrock and stream is None:
+            self.stream, self.stream_note = detect_stream(body)
+        self.reassembler = Reassembler() if bedrock else None
+        self.frame_count = 0
+        self.bytes_decoded = 0
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield each frame in order; raise the stream's fault after the frames before it."""
+        data = self.body.data
+        decoder = Decoder()
+        view = memoryview(data)
+        for start in range(0, len(data), self.read_size):
+            try:
+                messages = decoder.feed(view[start : start + self.read_size])
+            except EventStreamError as exc:
+                yield from (self._frame(m) for m in exc.messages)
+                raise
+            yield from (self._frame(m) for m in messages)
+            if self.on_progress is not None:
+                self.on_progress(min(start + self.read_size, len(data)))
+        decoder.close()
+
+    def _frame(self, message: Message) -> Frame:
+        length = 16 + len(message.header_block()) + len(message.payload)
+        index, offset = self.frame_count, self.bytes_decoded
+        self.frame_count += 1
+        self.bytes_decoded += length
+        if not self.bedrock:
+            return Frame(index, offset, length, message)
+        try:
+            event = decode_event(message, self.stream, frame_index=index, offset=offset)
+        except BedrockPayloadError as exc:
+            return Frame(index, offset, length, message, event_error=exc)
+        assert self.reassembler is not None
+        self.reassembler.add(event)
+        return Frame(index, offset, length, message, event)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A body decoded to frames: every frame before the ``fault`` (``None`` if there is none).
+
+    With Bedrock typing, ``stream`` is the union used (``stream_note`` says how it was
+    chosen) and ``reassembled`` the message the frames amount to, partial after a fault.
+    """
+
+    body: Body
+    frames: tuple[Frame, ...]
+    fault: EventStreamError | None = None
+    stream: StreamName | None = None
+    stream_note: str = ""
+    reassembled: Reassembled | None = None
+
+    @property
+    def bytes_decoded(self) -> int:
+        """Bytes of the body that formed whole, valid frames."""
+        return sum(frame.length for frame in self.frames)
+
+
+def decode_body(
+    body: Body,
+    *,
+    bedrock: bool = False,
+    stream: StreamName | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Decoded:
+    """Decode every frame of ``body``; a fault ends the frames and is kept, not raised."""
+    decoder = CaptureDecoder(body, bedrock=bedrock, stream=stream, on_progress=on_progress)
+    frames: list[Frame] = []
+    fault: EventStreamError | None = None
+    try:
+        frames.extend(decoder.frames())
+    except EventStreamError as exc:
+        fault = exc
+    reassembled = decoder.reassembler.result() if decoder.reassembler is not None else None
+    return Decoded(body, tuple(frames), fault, decoder.stream, decoder.stream_note, reassembled)
