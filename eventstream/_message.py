@@ -80,21 +80,43 @@ class Message:
         headers: Mapping[str, HeaderInput] | Iterable[tuple[str, HeaderInput]] = (),
         payload: bytes | bytearray | memoryview = b"",
     ) -> None:
-        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        pairs: Iterable[tuple[str, HeaderInput]]
+        if type(headers) is dict or isinstance(headers, Mapping):
+            pairs = headers.items()
+        else:
+            pairs = headers
         checked: dict[str, HeaderValue] = {}
+        # Each header's encoding when it is a str -> str pair (see _known_strings), else None.
+        parts: list[bytes | None] = []
         for name, value in pairs:
-            check_header_name(name)
-            if name in checked:
-                raise EncodeError(
-                    f"header {name!r} appears twice; a name may appear once per frame"
-                )
-            checked[name] = canonical_value(name, value)
-        if not isinstance(payload, bytes | bytearray | memoryview):
-            raise EncodeError(f"payload must be bytes-like, not {type(payload).__name__}")
-        set_ = object.__setattr__
-        set_(self, "headers", MappingProxyType(checked))
-        set_(self, "payload", bytes(payload))
-        set_(self, "_header_block", None)
+            if (
+                type(name) is str
+                and type(value) is str
+                and (encoded := _known_strings.get((name, value))) is not None
+            ):
+                # Checked before: only the duplicate check is left.
+                if name in checked:
+                    raise _twice(name)
+                checked[name] = value
+            else:
+                check_header_name(name)
+                if name in checked:
+                    raise _twice(name)
+                canonical = canonical_value(name, value)
+                checked[name] = canonical
+                if type(name) is str and type(canonical) is str:
+                    encoded = _remember_string_header(name, canonical)
+                else:
+                    encoded = None
+            parts.append(encoded)
+        if type(payload) is not bytes:
+            if not isinstance(payload, bytes | bytearray | memoryview):
+                raise EncodeError(f"payload must be bytes-like, not {type(payload).__name__}")
+            payload = bytes(payload)
+        _set_headers(self, MappingProxyType(checked))
+        _set_payload(self, payload)
+        # All str headers: the block is ready now; otherwise header_block() encodes it.
+        _set_header_block(self, None if None in parts else b"".join(parts))  # type: ignore[arg-type]
 
     @classmethod
     def _trusted(cls, headers: dict[str, HeaderValue], payload: bytes) -> Message:
@@ -180,6 +202,28 @@ class Message:
             f'<tr><th>payload</th><td colspan="2"><code>{escape(shown)}</code>{more}</td></tr>'
             "</table>"
         )
+
+
+# Encoded str -> str headers already checked by Message(), by (name, value): Bedrock and
+# most services send the same few (':event-type': 'chunk', ...), so a repeat skips the
+# checks and the encoding. Only exact str pairs, whose check cannot depend on anything
+# else, and only short ones; emptied when full.
+_known_strings: dict[tuple[str, str], bytes] = {}
+_KNOWN_STRINGS_MAX = 1024
+_KNOWN_STRING_MAX_BYTES = 256
+
+
+def _twice(name: str) -> EncodeError:
+    return EncodeError(f"header {name!r} appears twice; a name may appear once per frame")
+
+
+def _remember_string_header(name: str, value: str) -> bytes:
+    encoded = _encode_header(name, value)
+    if len(encoded) <= _KNOWN_STRING_MAX_BYTES:
+        if len(_known_strings) >= _KNOWN_STRINGS_MAX:
+            _known_strings.clear()
+        _known_strings[(name, value)] = encoded
+    return encoded
 
 
 # Messages built without __init__ (decoded, or checked by the caller) set their slots through
