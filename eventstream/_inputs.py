@@ -207,7 +207,7 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
     # A real frame starts with a big-endian length (first byte 0x00 below 16 MiB) and a
     # prelude CRC: no text format can produce 12 bytes that pass both checks by accident.
     if _starts_with_prelude(data):
-        return "raw", f"raw bytes ({size}, starting with a valid event-stream prelude)", False, data
+        return "raw", f"raw bytes ({size}, starting with a valid prelude)", False, data
     text = _as_text(data)
     if text is None:
         if len(data) < PRELUDE_LENGTH:
@@ -248,7 +248,7 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
         note = f"{names[fmt]} ({len(raw):,} bytes once decoded, starting with a valid prelude)"
         if len(candidates) > 1:
             rejected = next(f for f, _ in candidates if f != fmt)
-            note += f"; as {rejected} it would not start with one"
+            note += f"; not as {rejected}"
         return fmt, note, False, raw
     fmt, raw = (valid or candidates)[0]
     if valid:
@@ -454,11 +454,10 @@ def detect_stream(body: Body) -> tuple[StreamName | None, str]:
     if event_type is None:
         return None, "unknown (no event frame to detect it from; exceptions decode anyway)"
     if event_type in _CONVERSE_EVENTS:
-        return "converse", f"converse (auto-detected from the event type {event_type!r})"
+        return "converse", f"converse (detected from its {event_type!r} event)"
     if event_type == "chunk":
         return "invoke", (
-            "invoke (auto-detected from its 'chunk' events; for a bidirectional stream, give "
-            "--stream bidirectional-output)"
+            "invoke (detected from its 'chunk' events; a bidirectional stream needs --stream)"
         )
     return None, f"unknown (the first event type, {event_type!r}, is in no Bedrock stream)"
 

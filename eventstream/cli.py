@@ -1,0 +1,1025 @@
+"""The ``eventstream`` command: decode captured traffic, and encode frames for fixtures.
+
+    eventstream decode [FILE|-] [--bedrock] [--json | --table] [--summary] [--sample [NAME]]
+    eventstream encode [FILE|-] [-o OUT] [--output-format raw|hex|base64]
+    eventstream sample [NAME] [-o OUT] [--list]
+
+Exit codes (``docs/cli.md``): 0 success; 1 the capture is corrupt or truncated (every frame
+before the fault is printed first); 2 a usage error: bad arguments, an unreadable file, input
+that is not in its format; 3 with ``--bedrock``, the frames are sound but the Bedrock stream is
+incomplete or carries an error.
+
+Input loading is :mod:`eventstream._inputs`; this module holds the JSON Lines records, the
+renderers (table, JSON Lines, summary) and the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import io
+import json
+import os
+import shutil
+import sys
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO, cast
+
+from . import __version__
+from ._errors import EncodeError, EventStreamError
+from ._headers import (
+    HEADER_TYPES,
+    Byte,
+    HeaderInput,
+    HeaderValue,
+    Integer,
+    Long,
+    Short,
+    Timestamp,
+)
+from ._inputs import (
+    INPUT_FORMATS,
+    Body,
+    Decoded,
+    Frame,
+    InputFormat,
+    InputFormatError,
+    LoadedInput,
+    decode_body,
+    detect_stream,
+    header_items,
+    load_input,
+    pairs_text,
+)
+from ._message import Message
+from .bedrock import (
+    STREAMS,
+    BedrockEvent,
+    BedrockException,
+    Chunk,
+    ErrorFrame,
+    ReasoningBlock,
+    Reassembled,
+    StreamName,
+    TextBlock,
+    ToolUseBlock,
+    UnknownEvent,
+)
+from .bedrock._wire import to_wire
+from .samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
+
+__all__ = [
+    "main",
+    "EXIT_OK",
+    "EXIT_STREAM_ERROR",
+    "EXIT_USAGE",
+    "EXIT_INCOMPLETE",
+    "frame_record",
+    "record_message",
+    "RecordError",
+]
+
+EXIT_OK = 0
+#: The capture is corrupt or truncated.
+EXIT_STREAM_ERROR = 1
+#: Bad arguments, an unreadable file, or input that is not in its format.
+EXIT_USAGE = 2
+#: With ``--bedrock``: the frames are sound, but the stream is incomplete or carries an error.
+EXIT_INCOMPLETE = 3
+
+#: Inputs at least this large get a progress bar (when stderr is a terminal).
+PROGRESS_MIN_BYTES = 1 << 20
+
+OUTPUT_FORMATS = ("raw", "hex", "base64")
+
+
+class UsageError(Exception):
+    """A problem with the command line or its input files (exit code 2)."""
+
+
+# --- console --------------------------------------------------------------------------------
+
+
+@dataclass
+class Console:
+    """The streams a command talks to, and the notes it writes on stderr."""
+
+    stdin: BinaryIO
+    stdout: TextIO
+    stderr: TextIO
+    quiet: bool = False
+
+    def note(self, text: str) -> None:
+        """A line for the user on stderr (suppressed by ``--quiet``)."""
+        if not self.quiet:
+            self.error(text)
+
+    def error(self, text: str) -> None:
+        # Flush stdout first so that, on a shared terminal or 2>&1, lines keep their order.
+        self.stdout.flush()
+        self.stderr.write(f"eventstream: {text}\n")
+        self.stderr.flush()
+
+    def write(self, line: str = "") -> None:
+        self.stdout.write(line + "\n")
+
+    def width(self) -> int:
+        return shutil.get_terminal_size((100, 24)).columns
+
+
+class Progress:
+    """A one-line progress bar on a terminal; every call is a no-op when disabled."""
+
+    BAR_WIDTH = 24
+
+    def __init__(self, stream: TextIO, total: int, *, enabled: bool) -> None:
+        self.stream = stream
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.label = ""
+        self._shown = -1
+        self._drawn = 0
+
+    def update(self, done: int, label: str | None = None) -> None:
+        if not self.enabled:
+            return
+        if label is not None and label != self.label:
+            self.label, self._shown = label, -1
+        percent = min(100, done * 100 // self.total)
+        # Redraw only when the figure changes: at most 101 writes per stage.
+        if percent == self._shown:
+            return
+        self._shown = percent
+        filled = self.BAR_WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+        mib = 1 << 20
+        line = (
+            f"{self.label:<8} [{bar}] {percent:3d}%  {min(done, self.total) / mib:.1f}"
+            f"/{self.total / mib:.1f} MiB"
+        )
+        self.stream.write("\r" + line.ljust(self._drawn))
+        self.stream.flush()
+        self._drawn = len(line)
+
+    def close(self) -> None:
+        if self.enabled and self._drawn:
+            self.stream.write("\r" + " " * self._drawn + "\r")
+            self.stream.flush()
+            self._drawn = 0
+
+
+# --- JSON Lines records ---------------------------------------------------------------------
+
+
+class RecordError(ValueError):
+    """A JSON Lines record cannot be turned into a frame; the message names the line."""
+
+
+def _header_json(value: HeaderValue) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Timestamp):
+        return value.millis
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bool | str):
+        return value
+    return int(value)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def payload_view(payload: bytes) -> tuple[str, Any] | None:
+    """``("payload", parsed)`` for a JSON payload, ``("payload_text", text)`` for other UTF-8."""
+    if not payload:
+        return None
+    try:
+        return "payload", json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return "payload_text", payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def frame_record(
+    frame: Frame, *, source: str | None = None, bedrock: bool = False
+) -> dict[str, Any]:
+    """The JSON Lines record of a frame: enough to encode the identical bytes again.
+
+    ``headers`` keep names, wire types and values; ``payload_base64`` is the exact payload,
+    beside a ``payload`` (parsed JSON) or ``payload_text`` view when there is one.
+    """
+    record: dict[str, Any] = {"frame": frame.index, "offset": frame.offset, "length": frame.length}
+    if source is not None:
+        record["source"] = source
+    record["headers"] = [
+        {"name": name, "type": type_name, "value": _header_json(value)}
+        for name, type_name, value in header_items(frame.message)
+    ]
+    view = payload_view(frame.message.payload)
+    if view is not None:
+        record[view[0]] = view[1]
+    record["payload_base64"] = base64.b64encode(frame.message.payload).decode("ascii")
+    if bedrock:
+        record["event"] = event_record(frame)
+    return record
+
+
+def event_record(frame: Frame) -> dict[str, Any]:
+    """The typed Bedrock event of a frame as JSON."""
+    if frame.event_error is not None:
+        return {"class": "BedrockPayloadError", "message": frame.event_error.message}
+    event = frame.event
+    out: dict[str, Any] = {"class": type(event).__name__, "name": frame.event_name}
+    if isinstance(event, Chunk):
+        view = payload_view(event.bytes)
+        if view is not None and view[0] == "payload":
+            out["json"] = view[1]
+        else:
+            out["bytes_base64"] = base64.b64encode(event.bytes).decode("ascii")
+    elif isinstance(event, BedrockEvent):
+        out.update(to_wire(event))
+    elif isinstance(event, ErrorFrame):
+        out.update(error_code=event.error_code, message=event.message)
+    elif isinstance(event, BedrockException):
+        out.update(status_code=event.status_code, retryable=event.retryable, message=event.message)
+        out.update({name: getattr(event, name) for name, _ in event._fields})
+        if event.extra:
+            out["extra"] = dict(event.extra)
+    elif isinstance(event, UnknownEvent):
+        out.update(event_type=event.event_type, stream=event.stream)
+    return out
+
+
+def _block_record(block: TextBlock | ToolUseBlock | ReasoningBlock) -> dict[str, Any]:
+    if isinstance(block, TextBlock):
+        return {"type": "text", "text": block.text, "citations": len(block.citations)}
+    if isinstance(block, ToolUseBlock):
+        return {
+            "type": "tool_use",
+            "id": block.id,
+            "name": block.name,
+            "input": block.input,
+            "input_json": block.input_json,
+            "complete": block.complete,
+        }
+    redacted = block.redacted_content
+    return {
+        "type": "reasoning",
+        "text": block.text,
+        "signature": block.signature,
+        "redacted_content": base64.b64encode(redacted).decode("ascii") if redacted else None,
+    }
+
+
+def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any]:
+    """The reassembled message as JSON."""
+    return {
+        "stream": stream,
+        "complete": result.complete,
+        "role": result.role,
+        "model": result.model,
+        "id": result.id,
+        "text": result.text,
+        "content": [_block_record(block) for block in result.content],
+        "stop_reason": result.stop_reason,
+        "stop_sequence": result.stop_sequence,
+        "usage": dict(result.usage),
+        "metrics": dict(result.metrics),
+        "errors": [
+            {
+                "type": e.type,
+                "message": e.message,
+                "status_code": e.status_code,
+                "retryable": e.retryable,
+            }
+            for e in result.errors
+        ],
+    }
+
+
+def error_record(decoded: Decoded) -> dict[str, Any]:
+    """The fault that ended a capture, as JSON."""
+    fault = decoded.fault
+    assert fault is not None
+    return {
+        "class": type(fault).__name__,
+        "message": fault.message,
+        "offset": fault.offset,
+        "frame_index": fault.frame_index,
+        "frame_offset": fault.frame_offset,
+        "frames_decoded": len(decoded.frames),
+        "bytes_decoded": decoded.bytes_decoded,
+    }
+
+
+_SIZED = {2: Byte, 3: Short, 4: Integer, 5: Long}
+_TYPE_IDS = {t.name: t.type_id for t in HEADER_TYPES}
+
+
+def _typed_value(type_name: object, value: object, where: str) -> HeaderInput:
+    type_id = _TYPE_IDS.get(str(type_name))
+    if type_id is None:
+        raise RecordError(f"{where}: unknown header type {type_name!r}; one of {list(_TYPE_IDS)}")
+    if type_id in (0, 1):
+        # The type is the value; a contradicting value is a mistake worth reporting.
+        expected = type_id == 0
+        if value is not None and value is not expected:
+            raise RecordError(f"{where}: a {type_name} header has the value {expected}")
+        return expected
+    if type_id in _SIZED:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise RecordError(f"{where}: a {type_name} header needs an integer value")
+        return _SIZED[type_id](value)
+    if type_id == 8:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise RecordError(f"{where}: a timestamp header needs integer milliseconds")
+        return Timestamp(value)
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: a {type_name} header needs a string value")
+    if type_id == 6:
+        try:
+            return base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            raise RecordError(f"{where}: a byte_array value is base64; {value!r} is not") from None
+    if type_id == 9:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise RecordError(f"{where}: {value!r} is not a UUID") from None
+    return value
+
+
+def _record_headers(headers: object, where: str) -> list[tuple[str, HeaderInput]]:
+    items: list[Any]
+    if isinstance(headers, dict):
+        items = [{"name": name, "value": value} for name, value in headers.items()]
+    elif isinstance(headers, list):
+        items = headers
+    else:
+        raise RecordError(f"{where}: headers is a list of {{name, type, value}} or an object")
+    pairs: list[tuple[str, HeaderInput]] = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise RecordError(f"{where}: each header needs a string name: {item!r}")
+        name, value = item["name"], item.get("value")
+        at = f"{where}, header {name!r}"
+        if "type" in item:
+            try:
+                pairs.append((name, _typed_value(item["type"], value, at)))
+            except EncodeError as exc:  # out of range for its type
+                raise RecordError(f"{at}: {exc}") from None
+        elif isinstance(value, bool | int | str):
+            pairs.append((name, value))  # the canonical type: bool, integer or string
+        else:
+            raise RecordError(f"{at}: give a type for a {type(value).__name__} value")
+    return pairs
+
+
+def _record_payload(record: dict[str, Any], where: str) -> bytes:
+    exact = record.get("payload_base64")
+    if exact is not None:
+        if not isinstance(exact, str):
+            raise RecordError(f"{where}: payload_base64 must be a string")
+        try:
+            payload = base64.b64decode(exact, validate=True)
+        except (ValueError, binascii.Error):
+            raise RecordError(f"{where}: payload_base64 is not base64") from None
+        # A view edited by hand would be silently ignored: refuse instead.
+        view = payload_view(payload)
+        for key in ("payload", "payload_text"):
+            if key in record and (view is None or view != (key, record[key])):
+                raise RecordError(
+                    f"{where}: {key} and payload_base64 disagree; to encode an edited {key}, "
+                    "delete payload_base64"
+                )
+        return payload
+    if "payload" in record:
+        text = json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    if "payload_text" in record:
+        if not isinstance(record["payload_text"], str):
+            raise RecordError(f"{where}: payload_text must be a string")
+        return record["payload_text"].encode("utf-8")
+    return b""
+
+
+_FRAME_KEYS = {"headers", "payload", "payload_text", "payload_base64"}
+#: Lines ``decode --json`` writes that are not frames; ``encode`` skips them.
+_OTHER_RECORDS = {"error", "reassembled", "summary"}
+
+
+def record_message(record: object, where: str) -> Message | None:
+    """The message a JSON Lines record describes; ``None`` for a non-frame record."""
+    if not isinstance(record, dict):
+        raise RecordError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    if not _FRAME_KEYS & record.keys():
+        if _OTHER_RECORDS & record.keys():
+            return None
+        raise RecordError(f"{where}: not a frame record (it has no headers and no payload)")
+    headers = _record_headers(record.get("headers", []), where)
+    payload = _record_payload(record, where)
+    try:
+        return Message(headers, payload)
+    except EncodeError as exc:
+        raise RecordError(f"{where}: {exc}") from None
+
+
+# --- rendering: text ------------------------------------------------------------------------
+
+
+def _cells(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` terminal cells, marking the cut with an ellipsis."""
+    if _cells(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = _cells(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
+
+def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """Lines of a table; numeric columns (headed ``#``, ``offset``, ``length``) align right.
+
+    The last column takes the room left, at least 20 cells, and is cut to fit.
+    """
+    widths = [max([_cells(h), *(_cells(row[i]) for row in rows)]) for i, h in enumerate(headings)]
+    right = {i for i, h in enumerate(headings) if h in ("#", "offset", "length")}
+    room = max(width - sum(w + 2 for w in widths[:-1]), 20)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = []
+        for i, cell in enumerate(cells[:-1]):
+            pad = " " * (widths[i] - _cells(cell))
+            parts.append(pad + cell if i in right else cell + pad)
+        parts.append(_fit(cells[-1], room))
+        return "  ".join(parts).rstrip()
+
+    return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
+
+
+def _frame_rows(decoded: Decoded, bedrock: bool) -> tuple[list[str], list[list[str]]]:
+    if bedrock:
+        headings = ["#", "offset", "length", "event", "detail"]
+        rows = [
+            [str(f.index), str(f.offset), str(f.length), f.event_name, f.event_detail()]
+            for f in decoded.frames
+        ]
+    else:
+        headings = ["#", "offset", "length", "type", "event", "payload"]
+        rows = [
+            [
+                str(f.index),
+                str(f.offset),
+                str(f.length),
+                f.message_type or "(none)",
+                f.name or "(none)",
+                f.payload_preview(),
+            ]
+            for f in decoded.frames
+        ]
+    return headings, rows
+
+
+def _labelled(rows: Iterable[tuple[str, str]]) -> list[str]:
+    lines = []
+    for label, value in rows:
+        first, *more = value.split("\n")
+        lines.append(f"  {label:<12} {first}".rstrip())
+        lines.extend(f"  {'':<12} {line}".rstrip() for line in more)
+    return lines
+
+
+def reassembled_lines(result: Reassembled, stream: str | None) -> list[str]:
+    """The reassembled message as labelled lines."""
+    if result.complete:
+        status = "complete"
+    elif result.errors:
+        status = f"INCOMPLETE: ended by {result.errors[0].type}"
+    else:
+        status = "INCOMPLETE: the stream ended before its last event"
+    rows: list[tuple[str, str]] = []
+    for label, value in (("model", result.model), ("id", result.id), ("role", result.role)):
+        if value:
+            rows.append((label, value))
+    for block in result.content:
+        if isinstance(block, TextBlock):
+            cited = f"\n({len(block.citations)} citations)" if block.citations else ""
+            rows.append(("text", block.text + cited))
+        elif isinstance(block, ToolUseBlock):
+            state = "" if block.complete else "  (INCOMPLETE: cut off or not valid JSON)"
+            shown = (
+                json.dumps(block.input, ensure_ascii=False)
+                if block.input is not None
+                else repr(block.input_json)
+            )
+            rows.append(("tool call", f"{block.name}  id={block.id}{state}\ninput {shown}"))
+        elif block.redacted_content is not None:
+            rows.append(("reasoning", f"(redacted, {len(block.redacted_content)} bytes)"))
+        else:
+            signed = f"\n(signature, {len(block.signature)} characters)" if block.signature else ""
+            rows.append(("reasoning", block.text + signed))
+    if not result.content:
+        rows.append(("content", "(none)"))
+    rows.append(("stop reason", result.stop_reason or "(none)"))
+    if result.usage:
+        rows.append(("usage", pairs_text(dict(result.usage))))
+    if result.metrics:
+        rows.append(("metrics", pairs_text(dict(result.metrics))))
+    for error in result.errors:
+        status_code = f"HTTP {error.status_code}, " if error.status_code is not None else ""
+        retry = {True: "retryable", False: "not retryable", None: "in-band"}[error.retryable]
+        rows.append(("error", f"{error.type} ({status_code}{retry}): {error.message}"))
+    return [f"reassembled ({stream or 'unknown'} stream, {status}):", *_labelled(rows)]
+
+
+@dataclass
+class Summary:
+    """Counts over the frames of one capture."""
+
+    frames: int = 0
+    bytes: int = 0
+    size: int = 0
+    message_types: Counter[str] = field(default_factory=Counter)
+    event_types: Counter[str] = field(default_factory=Counter)
+    exception_types: Counter[str] = field(default_factory=Counter)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    typed_events: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, decoded: Decoded, bedrock: bool) -> Summary:
+        summary = cls(len(decoded.frames), decoded.bytes_decoded, len(decoded.body.data))
+        for frame in decoded.frames:
+            kind = frame.message_type or "(none)"
+            summary.message_types[kind] += 1
+            counter = {
+                "event": summary.event_types,
+                "exception": summary.exception_types,
+                "error": summary.error_codes,
+            }.get(kind)
+            if counter is not None:
+                counter[frame.name or "(none)"] += 1
+            if bedrock:
+                summary.typed_events[frame.event_name] += 1
+        return summary
+
+    def record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "frames": self.frames,
+            "bytes": self.bytes,
+            "size": self.size,
+            "message_types": dict(self.message_types),
+            "event_types": dict(self.event_types),
+            "exception_types": dict(self.exception_types),
+            "error_codes": dict(self.error_codes),
+        }
+        if self.typed_events:
+            record["typed_events"] = dict(self.typed_events)
+        return record
+
+    def lines(self, fault: EventStreamError | None) -> list[str]:
+        def counts(counter: Counter[str]) -> str:
+            return " ".join(f"{name}={n}" for name, n in counter.items()) or "none"
+
+        rows = [
+            ("frames", f"{self.frames} ({self.bytes:,} of {self.size:,} bytes)"),
+            ("message types", counts(self.message_types)),
+            ("event types", counts(self.event_types)),
+            ("exceptions", counts(self.exception_types)),
+            ("error frames", counts(self.error_codes)),
+        ]
+        if self.typed_events:
+            rows.append(("typed events", counts(self.typed_events)))
+        if fault is not None:
+            rows.append(("fault", f"{type(fault).__name__} at byte {fault.offset}"))
+        width = max(len(label) for label, _ in rows)
+        return [f"{label:<{width}}  {value}" for label, value in rows]
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _read_input(args: argparse.Namespace, console: Console) -> tuple[bytes, str]:
+    """The input bytes and how to name them: a file, stdin, or a bundled sample."""
+    if args.sample is not None:
+        if args.file is not None:
+            raise UsageError("give a FILE or --sample, not both")
+        return sample_bytes(args.sample), f"sample {args.sample}"
+    path = args.file
+    if path is None:
+        if console.stdin.isatty():
+            raise UsageError(
+                "no input: give a FILE, '-' for standard input, or --sample to decode a "
+                "bundled capture"
+            )
+        path = "-"
+    if path == "-":
+        return console.stdin.read(), "standard input"
+    try:
+        return Path(path).read_bytes(), path
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
+    fault = decoded.fault
+    assert fault is not None
+    before = len(decoded.frames)
+    lines = [f"error: {fault}"]
+    where = (
+        f"the frame starts at byte {fault.frame_offset}"
+        if fault.frame_offset is not None
+        else "at the end of the input"
+    )
+    lines.append(
+        f"  {type(fault).__name__}; {where}; {before} frame{'s' * (before != 1)} "
+        f"({decoded.bytes_decoded:,} bytes) decoded before it"
+    )
+    if loaded.detected and loaded.ambiguous:
+        others = ", ".join(f for f in INPUT_FORMATS if f != loaded.format)
+        lines.append(
+            f"  hint: reading the input as {loaded.format} was a guess; if it is wrong, give "
+            f"--input-format ({others})"
+        )
+    return lines
+
+
+def _status(decoded: Decoded, bedrock: bool) -> int:
+    if decoded.fault is not None:
+        return EXIT_STREAM_ERROR
+    if bedrock and decoded.reassembled is not None and not decoded.reassembled.complete:
+        return EXIT_INCOMPLETE
+    if bedrock and any(f.event_error is not None for f in decoded.frames):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _render_text(
+    console: Console, decoded: Decoded, loaded: LoadedInput, args: argparse.Namespace
+) -> None:
+    if decoded.body.label is not None:
+        if decoded.body is not loaded.bodies[0]:
+            console.write()
+        console.write(f"== {decoded.body.label}")
+    if args.summary:
+        for line in Summary.of(decoded, args.bedrock).lines(decoded.fault):
+            console.write(line)
+    elif decoded.frames:
+        headings, rows = _frame_rows(decoded, args.bedrock)
+        for line in table_lines(headings, rows, console.width()):
+            console.write(line)
+    else:
+        console.write("(no frames)")
+    if decoded.reassembled is not None and decoded.frames:
+        console.write()
+        for line in reassembled_lines(decoded.reassembled, decoded.stream):
+            console.write(line)
+    if decoded.fault is not None:
+        for line in _fault_lines(decoded, loaded):
+            console.error(line)
+
+
+def _render_json(
+    console: Console,
+    decoded: Decoded,
+    args: argparse.Namespace,
+    progress: Callable[[int], None],
+) -> None:
+    def emit(record: dict[str, Any]) -> None:
+        console.write(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=repr))
+
+    label = decoded.body.label
+    if args.summary:
+        summary = Summary.of(decoded, args.bedrock).record()
+        if label is not None:
+            summary["source"] = label
+        emit({"summary": summary})
+    else:
+        for frame in decoded.frames:
+            emit(frame_record(frame, source=label, bedrock=args.bedrock))
+            progress(frame.offset + frame.length)
+    if decoded.reassembled is not None:
+        emit({"reassembled": reassembled_record(decoded.reassembled, decoded.stream)})
+    if decoded.fault is not None:
+        emit({"error": error_record(decoded)})
+
+
+def cmd_decode(args: argparse.Namespace, console: Console) -> int:
+    data, name = _read_input(args, console)
+    fmt = None if args.input_format == "auto" else cast(InputFormat, args.input_format)
+    try:
+        loaded = load_input(data, fmt)
+    except InputFormatError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    if loaded.detected:
+        override = "; override with --input-format" if loaded.ambiguous else ""
+        console.note(f"{name}: {loaded.note}{override}")
+    if args.stream is not None:
+        args.bedrock = True
+    elif not args.bedrock and loaded.bodies and detect_stream(loaded.bodies[0])[0]:
+        console.note("these are Bedrock events: add --bedrock for typed events and the answer")
+    stream = None if args.stream in (None, "auto") else cast(StreamName, args.stream)
+    as_json = args.json or (not args.table and not console.stdout.isatty())
+    size = sum(len(body.data) for body in loaded.bodies)
+    show_progress = (
+        not args.no_progress
+        and size >= PROGRESS_MIN_BYTES
+        and console.stderr.isatty()
+        # A table streaming to the same terminal would be torn by the bar.
+        and (args.summary or not console.stdout.isatty())
+    )
+    progress = Progress(console.stderr, size, enabled=show_progress)
+    status = EXIT_OK
+    base = 0
+    try:
+        for body in loaded.bodies:
+            decoded = _decode(body, args, stream, progress, base)
+            if args.bedrock:
+                where = f"{body.label}: " if body.label else ""
+                console.note(f"{where}bedrock stream: {decoded.stream_note}")
+            if as_json:
+
+                def advance(done: int, at: int = base) -> None:
+                    progress.update(at + done, "writing")
+
+                _render_json(console, decoded, args, advance)
+            else:
+                progress.close()
+                _render_text(console, decoded, loaded, args)
+            if as_json and decoded.fault is not None:
+                progress.close()
+                for line in _fault_lines(decoded, loaded):
+                    console.error(line)
+            status = max(status, _status(decoded, args.bedrock), key=_severity)
+            base += len(body.data)
+    finally:
+        progress.close()
+    return status
+
+
+def _severity(status: int) -> int:
+    return {EXIT_OK: 0, EXIT_INCOMPLETE: 1, EXIT_STREAM_ERROR: 2}.get(status, 3)
+
+
+def _decode(
+    body: Body,
+    args: argparse.Namespace,
+    stream: StreamName | None,
+    progress: Progress,
+    base: int,
+) -> Decoded:
+    def advance(done: int) -> None:
+        progress.update(base + done, "decoding")
+
+    return decode_body(body, bedrock=args.bedrock, stream=stream, on_progress=advance)
+
+
+def _binary_out(path: str | None, console: Console, fmt: str) -> Callable[[bytes], None]:
+    """A writer for ``path`` (stdout for ``None`` or ``-``), in ``fmt``."""
+
+    def render(data: bytes) -> bytes:
+        if fmt == "hex":
+            return (data.hex() + "\n").encode("ascii")
+        if fmt == "base64":
+            return base64.b64encode(data) + b"\n"
+        return data
+
+    if path is None or path == "-":
+        if fmt == "raw" and console.stdout.isatty():
+            raise UsageError(
+                "not writing binary frames to a terminal: give -o FILE, or --output-format "
+                "hex or base64"
+            )
+        buffer = getattr(console.stdout, "buffer", None)
+        if buffer is None:
+            raise UsageError("standard output takes no bytes here: give -o FILE")
+
+        def to_stdout(data: bytes) -> None:
+            console.stdout.flush()
+            buffer.write(render(data))
+            buffer.flush()
+
+        return to_stdout
+
+    def to_file(data: bytes) -> None:
+        try:
+            Path(path).write_bytes(render(data))
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    return to_file
+
+
+def cmd_encode(args: argparse.Namespace, console: Console) -> int:
+    if args.file in (None, "-"):
+        if args.file is None and console.stdin.isatty():
+            raise UsageError("no input: give a JSON Lines FILE, or '-' for standard input")
+        raw, name = console.stdin.read(), "standard input"
+    else:
+        try:
+            raw, name = Path(args.file).read_bytes(), args.file
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    write = _binary_out(args.output, console, args.output_format)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{name}: JSON Lines are UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    frames: list[bytes] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise UsageError(f"{where}: not JSON ({exc})") from None
+        try:
+            message = record_message(record, where)
+        except RecordError as exc:
+            raise UsageError(str(exc)) from None
+        if message is not None:
+            frames.append(message.encode())
+    data = b"".join(frames)
+    write(data)
+    target = "standard output" if args.output in (None, "-") else args.output
+    plural = "" if len(frames) == 1 else "s"
+    console.note(f"wrote {len(frames)} frame{plural} ({len(data):,} bytes) to {target}")
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace, console: Console) -> int:
+    if args.list:
+        width = max(len(name) for name in SAMPLES)
+        for sample in SAMPLES.values():
+            console.write(f"{sample.name:<{width}}  {sample.stream:<8}  {sample.description}")
+        return EXIT_OK
+    write = _binary_out(args.output, console, args.output_format)
+    data = sample_bytes(args.name)
+    write(data)
+    target = "standard output" if args.output in (None, "-") else args.output
+    console.note(f"wrote sample {args.name} ({len(data):,} bytes) to {target}")
+    return EXIT_OK
+
+
+# --- the parser and main --------------------------------------------------------------------
+
+_EPILOG = """\
+exit codes: 0 success; 1 the capture is corrupt or truncated; 2 usage error (arguments,
+unreadable or malformed input); 3 with --bedrock, the stream is incomplete or carries an error.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``eventstream`` command."""
+    parser = argparse.ArgumentParser(
+        prog="eventstream",
+        description="Decode captured AWS event-stream traffic (Amazon Bedrock and others), "
+        "and encode frames for fixtures.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    decode = commands.add_parser(
+        "decode",
+        help="decode frames from a capture (raw, hex, base64 or HAR)",
+        description="Decode every frame of a capture. Prints a table on a terminal and JSON "
+        "Lines otherwise; with --bedrock, typed Bedrock events and the reassembled answer.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    decode.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="the capture; '-' or nothing reads standard input (unless --sample)",
+    )
+    decode.add_argument(
+        "--input-format",
+        choices=("auto", *INPUT_FORMATS),
+        default="auto",
+        help="how the input is written (default: detect it and say so on stderr)",
+    )
+    decode.add_argument(
+        "--sample",
+        nargs="?",
+        const=DEFAULT_SAMPLE,
+        choices=list(SAMPLES),
+        metavar="NAME",
+        help=f"decode a bundled sample capture (default {DEFAULT_SAMPLE}; "
+        "see 'eventstream sample --list')",
+    )
+    decode.add_argument(
+        "--bedrock",
+        action="store_true",
+        help="show typed Bedrock events and end with the reassembled answer",
+    )
+    decode.add_argument(
+        "--stream",
+        choices=("auto", *STREAMS),
+        default=None,
+        help="the Bedrock stream (implies --bedrock; default: detect it from the events)",
+    )
+    output = decode.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json", action="store_true", help="JSON Lines (the default when stdout is not a tty)"
+    )
+    output.add_argument("--table", action="store_true", help="a table (the default on a terminal)")
+    decode.add_argument(
+        "--summary",
+        action="store_true",
+        help="count frames, bytes, event and exception types instead of listing frames",
+    )
+    decode.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, even for large inputs"
+    )
+    decode.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    decode.set_defaults(run=cmd_decode)
+
+    encode = commands.add_parser(
+        "encode",
+        help="turn JSON Lines (as 'decode --json' writes them) into frames",
+        description="Encode one frame per JSON Lines record. 'decode --json' output encodes "
+        "back to the identical bytes; hand-written records may give headers as an object and "
+        "the payload as JSON ('payload') or text ('payload_text').",
+    )
+    encode.add_argument("file", nargs="?", metavar="FILE", help="JSON Lines; '-' reads stdin")
+    encode.add_argument("-o", "--output", metavar="OUT", help="where to write ('-': stdout)")
+    encode.add_argument(
+        "--output-format", choices=OUTPUT_FORMATS, default="raw", help="default: raw bytes"
+    )
+    encode.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    encode.set_defaults(run=cmd_encode)
+
+    sample = commands.add_parser(
+        "sample",
+        help="write or list the bundled sample captures",
+        description="Write a bundled sample capture, to try the decoder on or to edit.",
+    )
+    sample.add_argument(
+        "name", nargs="?", default=DEFAULT_SAMPLE, choices=list(SAMPLES), metavar="NAME"
+    )
+    sample.add_argument("--list", action="store_true", help="list the samples")
+    sample.add_argument("-o", "--output", metavar="OUT", help="where to write ('-': stdout)")
+    sample.add_argument(
+        "--output-format", choices=OUTPUT_FORMATS, default="raw", help="default: raw bytes"
+    )
+    sample.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    sample.set_defaults(run=cmd_sample)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: BinaryIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line ``argv``; return the exit code."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    for stream in (out, err):
+        # A model's text can hold characters the terminal's encoding lacks: never crash on it.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    console = Console(stdin if stdin is not None else sys.stdin.buffer, out, err, quiet=args.quiet)
+    run = cast(Callable[[argparse.Namespace, Console], int], args.run)
+    try:
+        return run(args, console)
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit.
+        if stdout is None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
