@@ -1,0 +1,337 @@
+"""Notebook helpers: a decoded capture that displays itself, and frames as a DataFrame.
+
+``decode_capture`` reads a capture (raw bytes, hex, base64 or HAR, detected as the CLI does)
+into a :class:`DecodedStream`; in Jupyter it shows a table of frames, the fault if the
+capture has one, and the reassembled Bedrock answer. ``to_dataframe`` gives one row per
+frame; it needs pandas (``pip install 'eventstream[notebook]'``), imported only when called.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ._errors import EventStreamError
+from ._inputs import (
+    Body,
+    Decoded,
+    Frame,
+    InputFormat,
+    InputFormatError,
+    decode_body,
+    detect_stream,
+    load_input,
+    pairs_text,
+)
+from ._message import Message
+from .bedrock import ReasoningBlock, Reassembled, StreamName, TextBlock, ToolUseBlock, TypedEvent
+from .samples import sample_bytes
+
+__all__ = ["DecodedStream", "decode_capture", "to_dataframe"]
+
+#: Rows :meth:`DecodedStream._repr_html_` shows before it says how many more there are.
+MAX_HTML_ROWS = 200
+
+
+@dataclass(frozen=True, repr=False)
+class DecodedStream(Decoded):
+    """A capture decoded to frames, with what was detected; shows itself in a notebook.
+
+    ``frames`` holds every frame before ``fault`` (``None`` when the capture is sound). With
+    Bedrock typing, each frame has its ``event`` and ``reassembled`` is the answer the frames
+    amount to. Iterating gives the frames; ``len()`` counts them.
+    """
+
+    input_format: str = "raw"
+    input_note: str = ""
+
+    @property
+    def messages(self) -> list[Message]:
+        """The decoded messages, in order."""
+        return [frame.message for frame in self.frames]
+
+    @property
+    def events(self) -> list[TypedEvent]:
+        """The typed Bedrock events (empty without Bedrock typing; payload errors left out)."""
+        return [frame.event for frame in self.frames if frame.event is not None]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self.frames)
+
+    def __getitem__(self, index: int) -> Frame:
+        return self.frames[index]
+
+    def to_dataframe(self) -> Any:
+        """One row per frame, as :func:`to_dataframe`."""
+        return to_dataframe(self)
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self.frames)} frames", f"{self.bytes_decoded:,} bytes"]
+        if self.stream is not None:
+            parts.append(f"{self.stream} stream")
+        if self.fault is not None:
+            parts.append(f"fault: {type(self.fault).__name__} at byte {self.fault.offset}")
+        result = self.reassembled
+        if result is not None:
+            parts.append("complete" if result.complete else "incomplete")
+            if result.text:
+                text = result.text if len(result.text) <= 60 else result.text[:57] + "..."
+                parts.append(f"text {text!r}")
+            if result.tool_uses:
+                parts.append(f"tool calls: {', '.join(t.name for t in result.tool_uses)}")
+        return f"DecodedStream({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        return _stream_html(self)
+
+
+def _read_source(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str] | None, sample: str | None
+) -> bytes:
+    if sample is not None:
+        if source is not None:
+            raise ValueError("give a source or a sample, not both")
+        return sample_bytes(sample)
+    if source is None:
+        raise ValueError("give a capture: a path, its bytes, or sample=<name>")
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError:
+        # A str is a path; hex or base64 text passed as one deserves a pointer, not ENOENT.
+        if isinstance(source, str) and load_input(source.encode()).format in ("hex", "base64"):
+            raise FileNotFoundError(
+                f"no file {source[:40]!r}...: a str is a path; to decode hex or base64 text, "
+                "pass it as bytes (text.encode())"
+            ) from None
+        raise
+
+
+def decode_capture(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str] | None = None,
+    *,
+    sample: str | None = None,
+    input_format: InputFormat | None = None,
+    stream: StreamName | Literal["auto"] | None = "auto",
+    entry: int = 0,
+) -> DecodedStream:
+    """Decode a capture: a path, its bytes (raw, hex, base64 or HAR), or a bundled ``sample``.
+
+    The format is detected unless ``input_format`` is given (``InputFormatError`` if the
+    input is not in it). ``stream="auto"`` types frames as Bedrock events when the stream can
+    be told from the events or a HAR entry's URL; a stream name forces it; ``None`` decodes
+    frames only. A HAR file may hold several streams: ``entry`` picks one (0 is the first).
+    A corrupt or truncated capture does not raise: the frames before the fault are kept and
+    the fault is in ``fault``.
+    """
+    data = _read_source(source, sample)
+    loaded = load_input(data, input_format)
+    if not 0 <= entry < len(loaded.bodies):
+        raise InputFormatError(
+            f"entry {entry} does not exist: the input holds {len(loaded.bodies)} event streams"
+        )
+    body: Body = loaded.bodies[entry]
+    if stream == "auto":
+        # Type frames only when they are a Bedrock stream; the decoder then says how it knew.
+        bedrock = detect_stream(body)[0] is not None
+        decoded = decode_body(body, bedrock=bedrock)
+    else:
+        decoded = decode_body(body, bedrock=stream is not None, stream=stream)
+    return DecodedStream(
+        decoded.body,
+        decoded.frames,
+        decoded.fault,
+        decoded.stream,
+        decoded.stream_note,
+        decoded.reassembled,
+        input_format=loaded.format,
+        input_note=loaded.note,
+    )
+
+
+def _frames_of_messages(messages: Iterable[Message]) -> list[Frame]:
+    frames, offset = [], 0
+    for index, message in enumerate(messages):
+        length = 16 + len(message.header_block()) + len(message.payload)
+        frames.append(Frame(index, offset, length, message))
+        offset += length
+    return frames
+
+
+def to_dataframe(
+    source: Decoded | bytes | bytearray | memoryview | str | os.PathLike[str] | Iterable[Message],
+) -> Any:
+    """A ``pandas.DataFrame`` with one row per frame, indexed by frame number.
+
+    Columns: ``offset``, ``length``, ``message_type``, ``event_type`` (the ``:event-type``,
+    ``:exception-type`` or ``:error-code``), ``content_type``, ``headers`` (a dict),
+    ``payload`` (bytes), ``payload_preview``; with Bedrock typing also ``event_name``,
+    ``detail`` and ``event`` (the typed event). ``source`` is a decoded stream, a capture
+    for :func:`decode_capture`, or messages. ``attrs["fault"]`` holds the fault, if any.
+    """
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError:
+        raise ImportError(
+            "to_dataframe() needs pandas, which is not installed: "
+            "pip install 'eventstream[notebook]' (or pip install pandas)"
+        ) from None
+    fault: EventStreamError | None = None
+    typed = False
+    if isinstance(source, Decoded):
+        frames, fault, typed = list(source.frames), source.fault, source.reassembled is not None
+    elif isinstance(source, bytes | bytearray | memoryview | str | os.PathLike):
+        decoded = decode_capture(source)
+        frames, fault, typed = list(decoded.frames), decoded.fault, decoded.reassembled is not None
+    else:
+        frames = _frames_of_messages(source)
+    rows = []
+    for frame in frames:
+        content_type = frame.message.headers.get(":content-type")
+        row: dict[str, Any] = {
+            "frame": frame.index,
+            "offset": frame.offset,
+            "length": frame.length,
+            "message_type": frame.message_type or None,
+            "event_type": frame.name or None,
+            "content_type": content_type if isinstance(content_type, str) else None,
+            "headers": dict(frame.message.headers),
+            "payload": frame.message.payload,
+            "payload_preview": frame.payload_preview(),
+        }
+        if typed:
+            row["event_name"] = frame.event_name
+            row["detail"] = frame.event_detail()
+            row["event"] = frame.event if frame.event is not None else frame.event_error
+        rows.append(row)
+    columns = [
+        "frame", "offset", "length", "message_type", "event_type", "content_type", "headers",
+        "payload", "payload_preview",
+    ]  # fmt: skip
+    if typed:
+        columns += ["event_name", "detail", "event"]
+    table = pandas.DataFrame(rows, columns=columns).set_index("frame")
+    table.attrs["fault"] = str(fault) if fault is not None else None
+    return table
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_STYLE = (
+    "<style>.es-decoded table{border-collapse:collapse;font-size:12px}"
+    ".es-decoded td,.es-decoded th{padding:2px 8px;text-align:left;vertical-align:top}"
+    ".es-decoded td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".es-decoded .fault{color:#b00020}.es-decoded pre{margin:0;white-space:pre-wrap}</style>"
+)
+
+
+def _cut(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _frames_html(stream: DecodedStream) -> str:
+    typed = stream.reassembled is not None
+    heads = [
+        "#",
+        "offset",
+        "length",
+        *(("event", "detail") if typed else ("type", "event", "payload")),
+    ]
+    rows = []
+    for frame in stream.frames[:MAX_HTML_ROWS]:
+        numbers = "".join(
+            f'<td class="n">{value}</td>' for value in (frame.index, frame.offset, frame.length)
+        )
+        cells: tuple[str, ...]
+        if typed:
+            cells = (frame.event_name, _cut(frame.event_detail()))
+        else:
+            cells = (frame.message_type, frame.name, _cut(frame.payload_preview()))
+        text = "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+        rows.append(f"<tr>{numbers}{text}</tr>")
+    more = len(stream.frames) - MAX_HTML_ROWS
+    if more > 0:
+        rows.append(
+            f'<tr><td colspan="{len(heads)}">… {more} more frames '
+            "(to_dataframe() has them all)</td></tr>"
+        )
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _reassembled_html(result: Reassembled, stream: str | None) -> str:
+    if result.complete:
+        status = "complete"
+    elif result.errors:
+        status = f"incomplete: ended by {result.errors[0].type}"
+    else:
+        status = "incomplete: the stream ended before its last event"
+    rows: list[tuple[str, str]] = []
+    for label, value in (("model", result.model), ("id", result.id), ("role", result.role)):
+        if value:
+            rows.append((label, html.escape(value)))
+    for block in result.content:
+        if isinstance(block, TextBlock):
+            rows.append(("text", f"<pre>{html.escape(block.text)}</pre>"))
+        elif isinstance(block, ToolUseBlock):
+            shown = (
+                json.dumps(block.input, ensure_ascii=False, indent=2)
+                if block.input is not None
+                else block.input_json
+            )
+            state = "" if block.complete else " <b>(incomplete)</b>"
+            rows.append(
+                (
+                    "tool call",
+                    f"<code>{html.escape(block.name)}</code> {html.escape(block.id)}{state}"
+                    f"<pre>{html.escape(shown)}</pre>",
+                )
+            )
+        elif isinstance(block, ReasoningBlock):
+            rows.append(("reasoning", f"<pre>{html.escape(block.text)}</pre>"))
+    rows.append(("stop reason", html.escape(result.stop_reason or "(none)")))
+    if result.usage:
+        rows.append(("usage", html.escape(pairs_text(dict(result.usage)))))
+    if result.metrics:
+        rows.append(("metrics", html.escape(pairs_text(dict(result.metrics)))))
+    for error in result.errors:
+        rows.append(
+            ("error", f'<span class="fault">{html.escape(f"{error.type}: {error.message}")}</span>')
+        )
+    body = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+    title = html.escape(f"Reassembled ({stream or 'unknown'} stream, {status})")
+    return f"<p><b>{title}</b></p><table>{body}</table>"
+
+
+def _stream_html(stream: DecodedStream) -> str:
+    facts = [
+        f"<b>{len(stream.frames)} frames</b>",
+        f"{stream.bytes_decoded:,} of {len(stream.body.data):,} bytes",
+        html.escape(stream.input_note),
+    ]
+    if stream.stream_note:
+        facts.append(html.escape(f"Bedrock stream: {stream.stream_note}"))
+    parts = [_STYLE, '<div class="es-decoded">', f"<p>{' · '.join(facts)}</p>"]
+    if stream.body.label:
+        parts.append(f"<p>{html.escape(stream.body.label)}</p>")
+    parts.append(_frames_html(stream))
+    if stream.fault is not None:
+        fault = stream.fault
+        parts.append(
+            f'<p class="fault"><b>{type(fault).__name__}</b>: {html.escape(str(fault))}<br>'
+            f"{len(stream.frames)} frames ({stream.bytes_decoded:,} bytes) decoded before it</p>"
+        )
+    if stream.reassembled is not None:
+        parts.append(_reassembled_html(stream.reassembled, stream.stream))
+    parts.append("</div>")
+    return "".join(parts)
