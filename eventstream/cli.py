@@ -177,8 +177,12 @@ class Progress:
 # --- JSON Lines records ---------------------------------------------------------------------
 
 
-class RecordError(ValueError):
-    """A JSON Lines record cannot be turned into a frame; the message names the line."""
+class RecordError(EventStreamError, ValueError):
+    """A JSON Lines record cannot be turned into a frame.
+
+    The message names the line; ``offset`` is where the line starts in the JSON Lines input
+    and ``frame_index`` the frame it would have been, when the caller gives them.
+    """
 
 
 def _header_json(value: HeaderValue) -> Any:
@@ -419,8 +423,21 @@ _FRAME_KEYS = {"headers", "payload", "payload_text", "payload_base64"}
 _OTHER_RECORDS = {"error", "reassembled", "summary"}
 
 
-def record_message(record: object, where: str) -> Message | None:
-    """The message a JSON Lines record describes; ``None`` for a non-frame record."""
+def record_message(
+    record: object, where: str, *, offset: int | None = None, frame_index: int | None = None
+) -> Message | None:
+    """The message a JSON Lines record describes; ``None`` for a non-frame record.
+
+    ``where`` names the record in errors; ``offset`` and ``frame_index`` go on them.
+    """
+    try:
+        return _record_message(record, where)
+    except RecordError as exc:
+        exc.offset, exc.frame_index = offset, frame_index
+        raise
+
+
+def _record_message(record: object, where: str) -> Message | None:
     if not isinstance(record, dict):
         raise RecordError(f"{where}: expected a JSON object, got {type(record).__name__}")
     if not _FRAME_KEYS & record.keys():
@@ -662,28 +679,36 @@ def _fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
     return lines
 
 
-def _status(decoded: Decoded, bedrock: bool) -> int:
+@dataclass(frozen=True)
+class View:
+    """How ``decode`` shows a capture, settled from the arguments and the terminal."""
+
+    bedrock: bool
+    stream: StreamName | None
+    summary: bool
+    as_json: bool
+
+
+def _status(decoded: Decoded, view: View) -> int:
     if decoded.fault is not None:
         return EXIT_STREAM_ERROR
-    if bedrock and decoded.reassembled is not None and not decoded.reassembled.complete:
+    if view.bedrock and decoded.reassembled is not None and not decoded.reassembled.complete:
         return EXIT_INCOMPLETE
-    if bedrock and any(f.event_error is not None for f in decoded.frames):
+    if view.bedrock and any(f.event_error is not None for f in decoded.frames):
         return EXIT_INCOMPLETE
     return EXIT_OK
 
 
-def _render_text(
-    console: Console, decoded: Decoded, loaded: LoadedInput, args: argparse.Namespace
-) -> None:
+def _render_text(console: Console, decoded: Decoded, view: View, first: bool) -> None:
     if decoded.body.label is not None:
-        if decoded.body is not loaded.bodies[0]:
+        if not first:
             console.write()
         console.write(f"== {decoded.body.label}")
-    if args.summary:
-        for line in Summary.of(decoded, args.bedrock).lines(decoded.fault):
+    if view.summary:
+        for line in Summary.of(decoded, view.bedrock).lines(decoded.fault):
             console.write(line)
     elif decoded.frames:
-        headings, rows = _frame_rows(decoded, args.bedrock)
+        headings, rows = _frame_rows(decoded, view.bedrock)
         for line in table_lines(headings, rows, console.width()):
             console.write(line)
     else:
@@ -692,29 +717,23 @@ def _render_text(
         console.write()
         for line in reassembled_lines(decoded.reassembled, decoded.stream):
             console.write(line)
-    if decoded.fault is not None:
-        for line in _fault_lines(decoded, loaded):
-            console.error(line)
 
 
 def _render_json(
-    console: Console,
-    decoded: Decoded,
-    args: argparse.Namespace,
-    progress: Callable[[int], None],
+    console: Console, decoded: Decoded, view: View, progress: Callable[[int], None]
 ) -> None:
     def emit(record: dict[str, Any]) -> None:
         console.write(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=repr))
 
     label = decoded.body.label
-    if args.summary:
-        summary = Summary.of(decoded, args.bedrock).record()
+    if view.summary:
+        summary = Summary.of(decoded, view.bedrock).record()
         if label is not None:
             summary["source"] = label
         emit({"summary": summary})
     else:
         for frame in decoded.frames:
-            emit(frame_record(frame, source=label, bedrock=args.bedrock))
+            emit(frame_record(frame, source=label, bedrock=view.bedrock))
             progress(frame.offset + frame.length)
     if decoded.reassembled is not None:
         emit({"reassembled": reassembled_record(decoded.reassembled, decoded.stream)})
@@ -722,7 +741,7 @@ def _render_json(
         emit({"error": error_record(decoded)})
 
 
-def cmd_decode(args: argparse.Namespace, console: Console) -> int:
+def _load(args: argparse.Namespace, console: Console) -> LoadedInput:
     data, name = _read_input(args, console)
     fmt = None if args.input_format == "auto" else cast(InputFormat, args.input_format)
     try:
@@ -732,64 +751,70 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
     if loaded.detected:
         override = "; override with --input-format" if loaded.ambiguous else ""
         console.note(f"{name}: {loaded.note}{override}")
-    if args.stream is not None:
-        args.bedrock = True
-    elif not args.bedrock and loaded.bodies and detect_stream(loaded.bodies[0])[0]:
+    return loaded
+
+
+def cmd_decode(args: argparse.Namespace, console: Console) -> int:
+    loaded = _load(args, console)
+    bedrock = args.bedrock or args.stream is not None
+    if not bedrock and loaded.bodies and detect_stream(loaded.bodies[0])[0]:
         console.note("these are Bedrock events: add --bedrock for typed events and the answer")
-    stream = None if args.stream in (None, "auto") else cast(StreamName, args.stream)
-    as_json = args.json or (not args.table and not console.stdout.isatty())
+    view = View(
+        bedrock=bedrock,
+        stream=None if args.stream in (None, "auto") else cast(StreamName, args.stream),
+        summary=args.summary,
+        as_json=args.json or (not args.table and not console.stdout.isatty()),
+    )
     size = sum(len(body.data) for body in loaded.bodies)
-    show_progress = (
-        not args.no_progress
+    progress = Progress(
+        console.stderr,
+        size,
+        enabled=not args.no_progress
         and size >= PROGRESS_MIN_BYTES
         and console.stderr.isatty()
-        # A table streaming to the same terminal would be torn by the bar.
-        and (args.summary or not console.stdout.isatty())
+        # Rows written to the same terminal would be torn by the bar.
+        and (view.summary or not console.stdout.isatty()),
     )
-    progress = Progress(console.stderr, size, enabled=show_progress)
     status = EXIT_OK
     base = 0
     try:
         for body in loaded.bodies:
-            decoded = _decode(body, args, stream, progress, base)
-            if args.bedrock:
-                where = f"{body.label}: " if body.label else ""
-                console.note(f"{where}bedrock stream: {decoded.stream_note}")
-            if as_json:
-
-                def advance(done: int, at: int = base) -> None:
-                    progress.update(at + done, "writing")
-
-                _render_json(console, decoded, args, advance)
-            else:
-                progress.close()
-                _render_text(console, decoded, loaded, args)
-            if as_json and decoded.fault is not None:
-                progress.close()
-                for line in _fault_lines(decoded, loaded):
-                    console.error(line)
-            status = max(status, _status(decoded, args.bedrock), key=_severity)
+            status = max(
+                status, _decode_one(console, body, view, progress, base, loaded), key=_severity
+            )
             base += len(body.data)
     finally:
         progress.close()
     return status
 
 
+def _decode_one(
+    console: Console, body: Body, view: View, progress: Progress, base: int, loaded: LoadedInput
+) -> int:
+    """Decode and show one body of the input; return its exit status."""
+    decoded = decode_body(
+        body,
+        bedrock=view.bedrock,
+        stream=view.stream,
+        on_progress=lambda done: progress.update(base + done, "decoding"),
+    )
+    if view.bedrock:
+        where = f"{body.label}: " if body.label else ""
+        console.note(f"{where}bedrock stream: {decoded.stream_note}")
+    if view.as_json:
+        _render_json(console, decoded, view, lambda done: progress.update(base + done, "writing"))
+        progress.close()
+    else:
+        progress.close()
+        _render_text(console, decoded, view, first=body is loaded.bodies[0])
+    if decoded.fault is not None:
+        for line in _fault_lines(decoded, loaded):
+            console.error(line)
+    return _status(decoded, view)
+
+
 def _severity(status: int) -> int:
     return {EXIT_OK: 0, EXIT_INCOMPLETE: 1, EXIT_STREAM_ERROR: 2}.get(status, 3)
-
-
-def _decode(
-    body: Body,
-    args: argparse.Namespace,
-    stream: StreamName | None,
-    progress: Progress,
-    base: int,
-) -> Decoded:
-    def advance(done: int) -> None:
-        progress.update(base + done, "decoding")
-
-    return decode_body(body, bedrock=args.bedrock, stream=stream, on_progress=advance)
 
 
 def _binary_out(path: str | None, console: Console, fmt: str) -> Callable[[bytes], None]:
@@ -846,7 +871,9 @@ def cmd_encode(args: argparse.Namespace, console: Console) -> int:
             f"{name}: JSON Lines are UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
     frames: list[bytes] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    offset = 3 if raw.startswith(b"\xef\xbb\xbf") else 0  # utf-8-sig dropped the mark
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        start, offset = offset, offset + len(line.encode("utf-8"))
         if not line.strip():
             continue
         where = f"{name}, line {number}"
@@ -855,9 +882,9 @@ def cmd_encode(args: argparse.Namespace, console: Console) -> int:
         except (ValueError, RecursionError) as exc:
             raise UsageError(f"{where}: not JSON ({exc})") from None
         try:
-            message = record_message(record, where)
+            message = record_message(record, where, offset=start, frame_index=len(frames))
         except RecordError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(exc.message) from None
         if message is not None:
             frames.append(message.encode())
     data = b"".join(frames)
@@ -905,8 +932,8 @@ def build_parser() -> argparse.ArgumentParser:
     decode = commands.add_parser(
         "decode",
         help="decode frames from a capture (raw, hex, base64 or HAR)",
-        description="Decode every frame of a capture. Prints a table on a terminal and JSON "
-        "Lines otherwise; with --bedrock, typed Bedrock events and the reassembled answer.",
+        description="Decode every frame of a capture: a table on a terminal, JSON Lines\n"
+        "otherwise; with --bedrock, typed Bedrock events and the reassembled answer.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

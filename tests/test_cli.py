@@ -495,6 +495,11 @@ def test_encode_errors_name_the_line(tmp_path: Path) -> None:
         (tmp_path / "bad.jsonl").write_text('{"payload_text": "ok"}\n' + line + "\n")
         code, _, err = call("encode", str(tmp_path / "bad.jsonl"), "-o", str(tmp_path / "x.bin"))
         assert code == cli.EXIT_USAGE and "bad.jsonl, line 2" in err and message in err, line
+    with pytest.raises(cli.RecordError) as caught:
+        cli.record_message({"headers": 5}, "line 9", offset=120, frame_index=4)
+    assert isinstance(caught.value, es.EventStreamError)
+    assert (caught.value.offset, caught.value.frame_index) == (120, 4)
+    assert str(caught.value).startswith("frame 4, byte 120: line 9: headers is a list")
 
 
 def test_encode_and_sample_output_formats(tmp_path: Path) -> None:
