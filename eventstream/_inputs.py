@@ -124,6 +124,7 @@ def _starts_with_prelude(data: bytes) -> bool:
     return True
 
 
+_BOM = b"\xef\xbb\xbf"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -143,44 +144,48 @@ _HEX_PREFIX = re.compile(rb"(?<![0-9a-fA-F])0[xX]")
 _HEX_SEPARATORS = b" \t\r\n\v\f,:"
 
 
-def _parse_hex(text: str) -> bytes | None:
+def _parse_hex(text: bytes) -> bytes | None:
     """Hex digits, split by whitespace, commas or colons or not, bytes 0x-prefixed or not."""
-    if not text.isascii():
-        return None
-    # bytes.translate and fromhex run in C: megabytes of pasted hex take milliseconds.
-    raw = text.encode("ascii")
-    if b"x" in raw or b"X" in raw:
-        raw = _HEX_PREFIX.sub(b"", raw)
-    digits = raw.translate(None, _HEX_SEPARATORS)
+    # Bytes in, translate and unhexlify in C: megabytes of pasted hex take milliseconds.
+    if b"x" in text or b"X" in text:
+        text = _HEX_PREFIX.sub(b"", text)
+    digits = text.translate(None, _HEX_SEPARATORS)
     if not digits or len(digits) % 2:
         return None
     try:
-        return bytes.fromhex(digits.decode("ascii"))
-    except ValueError:
+        return binascii.unhexlify(digits)
+    except (ValueError, binascii.Error):
         return None
 
 
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-_BASE64_URLSAFE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_BASE64_URLSAFE = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
 
 
-def _b64(text: str) -> bytes:
-    urlsafe = "-" in text or "_" in text
+def _b64(text: bytes) -> bytes:
+    urlsafe = b"-" in text or b"_" in text
     if not (_BASE64_URLSAFE if urlsafe else _BASE64).fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64")
     # Tools often drop the padding; put it back.
-    text += "=" * (-len(text) % 4)
+    text += b"=" * (-len(text) % 4)
     return base64.b64decode(text, altchars=b"-_" if urlsafe else None, validate=True)
 
 
-def _parse_base64(text: str) -> bytes | None:
+def _base64_head_is_prelude(text: bytes) -> bool:
+    """Whether the first 16 base64 characters could decode to a valid prelude."""
+    head = text[:64].translate(None, b" \t\r\n\v\f")[:16]
+    try:
+        return len(head) == 16 and _starts_with_prelude(_b64(head))
+    except (ValueError, binascii.Error):
+        return True  # cannot tell from the head: decode it all
+
+
+def _parse_base64(text: bytes) -> bytes | None:
     """Standard or URL-safe base64, padded or not, possibly wrapped over several lines.
 
     Also one separately padded string per line, as tools that log each network read write it.
     """
-    if not text.isascii():
-        return None
-    joined = text.encode("ascii").translate(None, b" \t\r\n\v\f").decode("ascii")
+    joined = text.translate(None, b" \t\r\n\v\f")
     if not joined:
         return None
     try:
@@ -208,17 +213,17 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
     # prelude CRC: no text format can produce 12 bytes that pass both checks by accident.
     if _starts_with_prelude(data):
         return "raw", f"raw bytes ({size}, starting with a valid prelude)", False, data
-    text = _as_text(data)
-    if text is None:
+    # Checked, not kept: on a large capture each copy of the text costs its size again.
+    if _as_text(data) is None:
         if len(data) < PRELUDE_LENGTH:
             why = f"too short for the {PRELUDE_LENGTH}-byte prelude"
         else:
             why = "but the first 12 are not a valid event-stream prelude"
         return "raw", f"raw bytes ({size} of binary, {why})", False, data
-    stripped = text.strip()
-    if stripped.startswith("{"):
+    unmarked = data.removeprefix(_BOM)
+    if unmarked[:4096].lstrip().startswith(b"{"):
         try:
-            document = json.loads(stripped)
+            document = json.loads(unmarked)
         except (ValueError, RecursionError):
             document = None
         if _is_har(document):
@@ -230,12 +235,22 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
             data,
         )
     candidates: list[tuple[InputFormat, bytes]] = []
-    hex_bytes = _parse_hex(stripped)
-    if hex_bytes is not None:
-        candidates.append(("hex", hex_bytes))
-    b64_bytes = _parse_base64(stripped)
-    if b64_bytes is not None:
-        candidates.append(("base64", b64_bytes))
+    if unmarked.isascii():
+        text = unmarked.strip()
+        hex_bytes = _parse_hex(text)
+        if hex_bytes is not None:
+            # Hex digits are base64 characters too; when the hex reading is a real stream,
+            # the head of the base64 reading is enough to see that it is not (the usual case).
+            if _starts_with_prelude(hex_bytes) and not _base64_head_is_prelude(text):
+                note = (
+                    f"hex text ({len(hex_bytes):,} bytes once decoded, starting with a valid "
+                    "prelude); not as base64"
+                )
+                return "hex", note, False, hex_bytes
+            candidates.append(("hex", hex_bytes))
+        b64_bytes = _parse_base64(text)
+        if b64_bytes is not None:
+            candidates.append(("base64", b64_bytes))
     if not candidates:
         note = f"text that is neither hex nor base64 ({size}); reading it as raw bytes"
         return "raw", note, False, data
@@ -340,7 +355,7 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
             continue
         if content.get("encoding") == "base64":
             try:
-                data = base64.b64decode(text, validate=True)
+                data = base64.b64decode("".join(text.split()), validate=True)
             except (ValueError, binascii.Error) as exc:
                 raise InputFormatError(
                     f"HAR {label}: response content is marked base64 but is not ({exc})"
@@ -396,10 +411,11 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
         bodies, har_note = _har_bodies(document)
         return LoadedInput("har", tuple(bodies), f"har (as given): {har_note}", detected=False)
     parse = _parse_hex if input_format == "hex" else _parse_base64
-    decoded = parse(text)
+    unmarked = data.removeprefix(_BOM)
+    decoded = parse(unmarked.strip()) if unmarked.isascii() else None
     if decoded is None:
-        # _as_text drops a UTF-8 byte order mark: count it back in the offset.
-        raise _not_parsable(input_format, text, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        # _as_text drops the byte order mark: count it back in the offset.
+        raise _not_parsable(input_format, text, len(data) - len(unmarked))
     return LoadedInput(input_format, (Body(decoded),), given, detected=False)
 
 
