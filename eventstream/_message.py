@@ -81,11 +81,14 @@ class Message:
         payload: bytes | bytearray | memoryview = b"",
     ) -> None:
         pairs: Iterable[tuple[str, HeaderInput]]
-        if type(headers) is dict or isinstance(headers, Mapping):
-            pairs = headers.items()
+        checked: dict[str, HeaderValue]
+        if type(headers) is dict:
+            # A dict cannot repeat a name: copy it whole, then check each header and put its
+            # canonical value in place (the order is kept).
+            pairs, checked, unique = headers.items(), headers.copy(), True
         else:
-            pairs = headers
-        checked: dict[str, HeaderValue] = {}
+            pairs = headers.items() if isinstance(headers, Mapping) else headers
+            checked, unique = {}, False
         # Each header's encoding when it is a str -> str pair (see _known_strings), else None.
         parts: list[bytes | None] = []
         for name, value in pairs:
@@ -95,12 +98,13 @@ class Message:
                 and (encoded := _known_strings.get((name, value))) is not None
             ):
                 # Checked before: only the duplicate check is left.
-                if name in checked:
-                    raise _twice(name)
-                checked[name] = value
+                if not unique:
+                    if name in checked:
+                        raise _twice(name)
+                    checked[name] = value
             else:
                 check_header_name(name)
-                if name in checked:
+                if not unique and name in checked:
                     raise _twice(name)
                 canonical = canonical_value(name, value)
                 checked[name] = canonical
