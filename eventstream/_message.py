@@ -39,6 +39,8 @@ _FIXED = {
     5: struct.Struct(">q"),
 }
 _U16 = struct.Struct(">H")
+#: Frames up to this size are encoded by concatenation (see Message.encode).
+_CONCAT_MAX = 2048
 _Q = struct.Struct(">q")
 
 
@@ -152,9 +154,13 @@ class Message:
         if total > MAX_FRAME_LENGTH:
             raise EncodeError(f"a frame of {total} bytes does not fit the u32 total length")
         prelude = _PRELUDE_HEAD.pack(total, headers_length)
-        # The message CRC covers the prelude, its CRC and the block, then the payload: one
-        # small concatenation saves two crc32 calls (most frames are a few hundred bytes).
+        # The message CRC covers the prelude, its CRC, the block and the payload.
         head = prelude + _U32.pack(crc32(prelude)) + block
+        if total <= _CONCAT_MAX:
+            # Most frames are a few hundred bytes: copying the payload twice costs less than
+            # a second crc32 call and a join.
+            body = head + payload
+            return body + _U32.pack(crc32(body))
         return b"".join((head, payload, _U32.pack(crc32(payload, crc32(head)))))
 
     def typed_headers(self) -> list[tuple[str, int, HeaderValue]]:
