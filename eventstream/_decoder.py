@@ -173,13 +173,15 @@ class Decoder:
         frame_index = self._frame_index
         max_headers, max_payload = self._max_headers, self._max_payload
         append = messages.append
+        # Unpacking and slicing bytes is cheaper than through a view.
+        src = view if raw is None else raw
         try:
             while size - pos >= PRELUDE_LENGTH:
-                total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
+                total, headers_length, prelude_crc = _PRELUDE.unpack_from(src, pos)
                 # check_prelude's checks, inline for the frame that passes them all; any frame
                 # that fails one goes to check_prelude, which raises the precise error.
                 if (
-                    crc32(view[pos : pos + 8]) != prelude_crc
+                    crc32(src[pos : pos + 8]) != prelude_crc
                     or total < MIN_FRAME_LENGTH
                     or headers_length > total - MIN_FRAME_LENGTH
                     or headers_length > max_headers
