@@ -50,7 +50,7 @@ DEFAULT_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
 DEFAULT_MAX_HEADERS_LENGTH = 128 * 1024
 
 _PRELUDE = struct.Struct(">III")
-#: Frames up to this size are read by slicing bytes rather than through a view.
+#: Larger frames in a bytes input are checksummed through a view (see decode_body).
 _SMALL_FRAME = 4096
 _U32 = struct.Struct(">I")
 _I16 = struct.Struct(">h")
@@ -217,17 +217,16 @@ def decode_body(
     prelude_crc: int,
     base: int = 0,
     frame_index: int = 0,
-    raw: bytes | None = None,
 ) -> Message:
     """Decode the frame at ``buf[pos:pos+total]`` whose prelude :func:`check_prelude` passed.
 
-    ``raw``, when the input is a ``bytes`` object, is that object (the same bytes as ``buf``).
+    ``buf`` is best the caller's ``bytes`` object itself: slicing bytes costs less than
+    slicing a view.
     """
     end = pos + total - 4
-    # A small frame from a bytes input is read through the bytes: cheaper than through a
-    # view. A large one through the view, so that the CRC reads it in place (no copy).
-    src = raw if raw is not None and total <= _SMALL_FRAME else buf
-    (message_crc,) = _U32.unpack_from(src, end)
+    # A large frame in bytes is checksummed through a view, so that the CRC does not copy it.
+    src = memoryview(buf) if total > _SMALL_FRAME and type(buf) is bytes else buf
+    (message_crc,) = _U32.unpack_from(buf, end)
     # The prelude CRC is the running CRC of bytes 0..8; continue it instead of restarting.
     actual = crc32(src[pos + 8 : end], prelude_crc)
     if actual != message_crc:
@@ -244,8 +243,8 @@ def decode_body(
     payload_start = headers_start + headers_length
     # Slicing bytes copies in one step, where bytes(view[a:b]) makes a view first: that is
     # a tenth of the time of a small frame.
-    if raw is not None:
-        block, payload = raw[headers_start:payload_start], raw[payload_start:end]
+    if type(buf) is bytes:
+        block, payload = buf[headers_start:payload_start], buf[payload_start:end]
     else:
         block, payload = bytes(buf[headers_start:payload_start]), bytes(buf[payload_start:end])
     headers = _parsed_blocks.get(block)
@@ -437,8 +436,8 @@ def decode(
                 frame_index=0,
                 frame_offset=0,
             )
-        raw = data if type(data) is bytes else None
-        message = decode_body(buf, 0, total, headers_length, prelude_crc, raw=raw)
+        source = data if type(data) is bytes else buf
+        message = decode_body(source, 0, total, headers_length, prelude_crc)
         if size > total:
             raise TrailingDataError(
                 f"{size - total} bytes follow the frame; decode() takes exactly one frame "
