@@ -247,8 +247,9 @@ def decode_body(
         block, payload = buf[headers_start:payload_start], buf[payload_start:end]
     else:
         block, payload = bytes(buf[headers_start:payload_start]), bytes(buf[payload_start:end])
-    headers = _parsed_blocks.get(block)
-    if headers is None:
+    headers: Mapping[str, HeaderValue]
+    parsed = _parsed_blocks.get(block)
+    if parsed is None:
         try:
             headers = MappingProxyType(parse_headers(block, base + headers_start, frame_index))
         except HeaderError as exc:
@@ -258,16 +259,19 @@ def decode_body(
         if len(block) <= _PARSED_BLOCK_MAX_BYTES:
             if len(_parsed_blocks) >= _PARSED_BLOCKS_MAX:
                 _parsed_blocks.clear()
-            _parsed_blocks[block] = headers
+            _parsed_blocks[block] = block, headers
+    else:
+        # The cached block too, so that messages share one copy of it.
+        block, headers = parsed
     return message_from_wire(headers, block, payload)
 
 
-# Header blocks already parsed, by their bytes. A stream repeats a handful of blocks (every
-# Bedrock `chunk` frame carries the same three headers), so most frames skip the parser.
-# Only blocks that parsed cleanly are kept, so errors and their offsets are unchanged; the
-# values are immutable and the mapping read-only, so messages can share it. Bounded: small
-# blocks only, and emptied when full.
-_parsed_blocks: dict[bytes, Mapping[str, HeaderValue]] = {}
+# Header blocks already parsed, by their bytes: the block and its headers. A stream repeats
+# a handful of blocks (every Bedrock `chunk` frame carries the same three headers), so most
+# frames skip the parser. Only blocks that parsed cleanly are kept, so errors and their
+# offsets are unchanged; the values are immutable and the mapping read-only, so messages can
+# share them. Bounded: small blocks only, and emptied when full.
+_parsed_blocks: dict[bytes, tuple[bytes, Mapping[str, HeaderValue]]] = {}
 _PARSED_BLOCKS_MAX = 256
 _PARSED_BLOCK_MAX_BYTES = 1024
 
