@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import eventstream as es
-from tests.fuzz import corpus, invariants, run
+from tests.fuzz import corpus, invariants, replay, run
 from tests.support import frame, header
 
 # --- findings, each kept as a regression test ------------------------------------------------
@@ -67,3 +67,13 @@ def test_bounded_fuzz_session_is_clean(harness: str, tmp_path: Path) -> None:
     assert result.executions > 1000, log[-3000:]
     # Instrumentation worked and the seeds were read: well past the prelude checks.
     assert result.coverage > 100, log[-3000:]
+
+
+def test_replay_checks_a_corpus_and_counts_the_lines_it_reaches(tmp_path: Path) -> None:
+    corpus.write_corpus(tmp_path, corpus.own_seeds())
+    count, hit = replay.replay("decode", tmp_path, trace=True)
+    assert count == len(set(corpus.own_seeds()))
+    codec = Path(es.__file__).resolve().parent / "_codec.py"
+    lines = replay.executable_lines(codec)
+    # The seeds alone reach most of the decoder's lines: every check has one.
+    assert len(hit["_codec.py"] & lines) > 0.7 * len(lines)
