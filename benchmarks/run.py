@@ -1,7 +1,8 @@
 """Benchmark eventstream against botocore and amazon-transcribe, in one process.
 
-    python benchmarks/run.py            # full run (about 3 minutes)
-    python benchmarks/run.py --quick    # small inputs, a smoke run of every scenario
+    python benchmarks/run.py                # full run (one to two minutes)
+    python benchmarks/run.py --quick        # small inputs: a smoke run of every scenario
+    python benchmarks/run.py --peers-full   # let the peers finish the 20 MB buffer (slow)
 
 Every decoder is checked before it is timed: it must yield the same headers and payloads as
 the frames were built from, so a broken decoder cannot produce a fast figure. Timings are the
@@ -77,7 +78,7 @@ def chunk_payload(index: int) -> bytes:
         "delta": {"type": "text_delta", "text": WORDS[index % len(WORDS)]},
     }
     inner = json.dumps(delta, separators=(",", ":")).encode()
-    # Padding of varying length, as Bedrock sends: frames come out at 237..266 bytes.
+    # Padding of varying length, as Bedrock sends: frames come out at 230..274 bytes.
     padding = PADDING[: 12 + (index * 7) % 29]
     outer = {"bytes": base64.b64encode(inner).decode(), "p": padding}
     return json.dumps(outer, separators=(",", ":")).encode()
@@ -255,13 +256,12 @@ def timed_progress(
 
 @dataclass
 class Row:
-    """One measured line: ``items`` frames (or bytes) in ``seconds``."""
+    """One measurement: ``frames`` frames of ``nbytes`` bytes in ``seconds``."""
 
     name: str
     frames: int
     nbytes: int
     seconds: float
-    note: str = ""
 
     @property
     def fps(self) -> float:
@@ -304,9 +304,8 @@ def time_decoders(
     frames: Sequence[bytes],
     repeat: int,
     decoders: dict[str, DecodeFn] = DECODERS,
-    repeat_for: dict[str, int] | None = None,
 ) -> dict[str, Row]:
-    """Check then time each decoder over the same chunks; ``repeat_for`` overrides ``repeat``."""
+    """Time each decoder over the same chunks (best of ``repeat``), checking its count."""
     nbytes = sum(map(len, chunks))
     rows = {}
     for name, decode in decoders.items():
@@ -315,7 +314,7 @@ def time_decoders(
         def run(decode: DecodeFn = decode, count: list[int] = count) -> None:
             count[0] = decode(chunks, None)
 
-        seconds = best_of(run, (repeat_for or {}).get(name, repeat))
+        seconds = best_of(run, repeat)
         _check_count(name, count[0], len(frames))
         rows[name] = Row(name, len(frames), nbytes, seconds)
     return rows
@@ -341,7 +340,7 @@ def _ratio_rows(rows: dict[str, Row], ref: str = "eventstream") -> list[list[str
     return out
 
 
-DECODE_HEADER = ("decoder", "frames/s", "MB/s", "best ms", "eventstream is")
+DECODE_HEADER = ("decoder", "frames/s", "MB/s", "best ms", "eventstream / this")
 
 
 # --- scenarios --------------------------------------------------------------------------
