@@ -1,18 +1,25 @@
 """benchmarks/run.py on tiny inputs: every decoder it times yields the same messages.
 
-No timings are asserted; this only guards against a benchmark that measures a broken decoder.
+No timings are asserted; this guards against a benchmark that measures a broken decoder.
+The tests at the end pin down the behaviour of the fast paths the benchmarks led to (header
+caches, small-read path, bytes input): they must be invisible.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib.util
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+import eventstream as es
+from eventstream import _codec, _message
 
 pytest.importorskip("botocore.eventstream")
 pytest.importorskip("amazon_transcribe.eventstream")
@@ -95,3 +102,96 @@ def test_scenarios_run_on_tiny_inputs(bench: ModuleType, monkeypatch: pytest.Mon
     assert memory["frames"] > 700
     assert memory["tracemalloc"] > 0
     assert len(report.sections) == 7
+
+
+# --- the fast paths these benchmarks led to keep the library's behaviour -------------------
+
+
+def _frames_with_all_types(count: int) -> tuple[list[es.Message], bytes]:
+    messages = [
+        es.Message(
+            [
+                (":event-type", "chunk" if i % 3 else "metadata"),
+                ("t", bool(i % 2)),
+                ("b", es.Byte(-i % 128)),
+                ("s", es.Short(i)),
+                ("i", i * 1000),
+                ("l", es.Long(i << 40)),
+                ("y", bytes([i % 256]) * (i % 5)),
+                ("ts", es.Timestamp(1_700_000_000_000 + i)),
+                ("u", uuid.UUID(int=i)),
+            ],
+            bytes([i % 256]) * (i * 37 % 5000),
+        )
+        for i in range(count)
+    ]
+    return messages, b"".join(message.encode() for message in messages)
+
+
+@pytest.mark.parametrize("read_size", [1, 5, 12, 13, 4096, 1 << 20])
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_any_split_and_input_type_decodes_alike(read_size: int, kind: type) -> None:
+    messages, stream = _frames_with_all_types(40)
+    decoder = es.Decoder()
+    got: list[es.Message] = []
+    for start in range(0, len(stream), read_size):
+        got += decoder.feed(kind(stream[start : start + read_size]))
+    decoder.close()
+    assert got == messages
+    # A decoded message keeps its wire header block, which is what encoding gives.
+    assert b"".join(message.encode() for message in got) == stream
+    assert [m.header_block() for m in got] == [m.header_block() for m in messages]
+
+
+def test_small_reads_after_close_or_failure_still_raise() -> None:
+    frame = es.Message({":event-type": "chunk"}, b"{}").encode()
+    decoder = es.Decoder()
+    assert decoder.feed(frame[:3]) == []
+    assert decoder.pending == 3
+    with pytest.raises(es.TruncatedError):
+        decoder.close()
+    with pytest.raises(es.DecoderStateError):
+        decoder.feed(b"x")
+    failed = es.Decoder()
+    bad = bytearray(frame)
+    bad[8] ^= 1  # the prelude CRC
+    with pytest.raises(es.PreludeChecksumError):
+        failed.feed(bytes(bad[:12]))
+    with pytest.raises(es.DecoderStateError):
+        failed.feed(b"x")
+
+
+def test_a_header_block_seen_before_still_fails_elsewhere_in_the_frame() -> None:
+    frame = bytearray(es.Message({":event-type": "chunk"}, b"payload").encode())
+    es.decode(bytes(frame))  # the block is now cached
+    frame[-6] ^= 1  # the payload: the message CRC must still catch it
+    with pytest.raises(es.MessageChecksumError) as error:
+        es.decode(bytes(frame))
+    assert error.value.offset == len(frame) - 4
+
+
+def test_string_headers_checked_once_are_still_checked_exactly() -> None:
+    class Kind(str, enum.Enum):  # enum.StrEnum is 3.11+
+        CHUNK = "chunk"
+
+    first = es.Message({":event-type": "chunk"})
+    again = es.Message({":event-type": Kind.CHUNK})  # equal to a known pair, not a str
+    assert type(again.headers[":event-type"]) is Kind
+    assert again.encode() == first.encode()
+    with pytest.raises(es.EncodeError, match="appears twice"):
+        es.Message([(":event-type", "chunk"), (":event-type", "chunk")])
+    with pytest.raises(es.EncodeError, match="cannot send a float"):
+        es.Message([(":event-type", "chunk"), ("x", 1.5)])
+    plain = es.Message({":event-type": "chunk", "n": 5})  # a dict is copied, then checked
+    assert type(plain.headers["n"]) is es.Integer
+    assert list(plain.headers) == [":event-type", "n"]
+
+
+def test_the_caches_are_bounded() -> None:
+    for i in range(3000):
+        es.Message({"name": f"value {i}"}).encode()
+    decoder = es.Decoder()
+    for i in range(1000):
+        decoder.feed(es.Message({"id": f"{i}"}, b"").encode())
+    assert len(_message._known_strings) <= _message._KNOWN_STRINGS_MAX
+    assert len(_codec._parsed_blocks) <= _codec._PARSED_BLOCKS_MAX
