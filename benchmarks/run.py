@@ -431,8 +431,8 @@ def scenario_one_buffer(
         f"{mb_l:.1f} MB ({len(large):,} frames)",
         (
             "decoder",
-            f"frames/s {mb_s:.0f} MB",
-            f"frames/s {mb_l:.0f} MB",
+            f"frames/s {mb_s:.3g} MB",
+            f"frames/s {mb_l:.3g} MB",
             "large / small",
             "large: s",
         ),
