@@ -257,7 +257,7 @@ def event_record(frame: Frame) -> dict[str, Any]:
         out.update(error_code=event.error_code, message=event.message)
     elif isinstance(event, BedrockException):
         out.update(status_code=event.status_code, retryable=event.retryable, message=event.message)
-        out.update({name: getattr(event, name) for name, _ in event._fields})
+        out.update({name: getattr(event, name) for name, _, _ in event._fields})
         if event.extra:
             out["extra"] = dict(event.extra)
     elif isinstance(event, UnknownEvent):
@@ -409,13 +409,22 @@ def _record_payload(record: dict[str, Any], where: str) -> bytes:
                 )
         return payload
     if "payload" in record:
+        key = "payload"
         text = json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8")
-    if "payload_text" in record:
-        if not isinstance(record["payload_text"], str):
+    elif "payload_text" in record:
+        key, text = "payload_text", record["payload_text"]
+        if not isinstance(text, str):
             raise RecordError(f"{where}: payload_text must be a string")
-        return record["payload_text"].encode("utf-8")
-    return b""
+    else:
+        return b""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON can spell a lone surrogate ("\ud800"), which no UTF-8 payload can hold.
+        raise RecordError(
+            f"{where}: {key} holds the lone surrogate {text[exc.start]!r}, which is not "
+            "UTF-8; give the exact bytes as payload_base64"
+        ) from None
 
 
 _FRAME_KEYS = {"headers", "payload", "payload_text", "payload_base64"}

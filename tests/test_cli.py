@@ -503,6 +503,23 @@ def test_encode_errors_name_the_line(tmp_path: Path) -> None:
     assert str(caught.value).startswith("frame 4, byte 120: line 9: headers is a list")
 
 
+def test_a_lone_surrogate_in_a_payload_is_a_record_error(tmp_path: Path) -> None:
+    # JSON can spell "\ud800", which no UTF-8 payload can hold: a usage error naming the line,
+    # not a UnicodeEncodeError traceback.
+    for key, value in (("payload", '{"k": "\\ud800"}'), ("payload_text", '"a\\udfffb"')):
+        line = f'{{"headers": {{}}, "{key}": {value}}}'
+        (tmp_path / "bad.jsonl").write_text('{"payload_text": "ok"}\n\n' + line + "\n")
+        result = run("encode", str(tmp_path / "bad.jsonl"), "-o", str(tmp_path / "x.bin"))
+        err = result.stderr.decode()
+        assert result.returncode == cli.EXIT_USAGE, err
+        assert "Traceback" not in err
+        assert "bad.jsonl, line 3" in err and f"{key} holds the lone surrogate" in err
+    assert not (tmp_path / "x.bin").exists()
+    with pytest.raises(cli.RecordError) as caught:
+        cli.record_message({"payload_text": "\ud800"}, "line 2", offset=40, frame_index=1)
+    assert (caught.value.offset, caught.value.frame_index) == (40, 1)
+
+
 def test_encode_and_sample_output_formats(tmp_path: Path) -> None:
     for fmt in ("hex", "base64"):
         result = run("sample", "--output-format", fmt, "-o", "-")
