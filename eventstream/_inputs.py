@@ -315,11 +315,21 @@ def _stream_from_url(url: str) -> StreamName | None:
     return next((stream for suffix, stream in _STREAM_PATHS if path.endswith(suffix)), None)
 
 
-def _har_text_body(text: str) -> tuple[bytes, str]:
+def _har_text_body(text: str, label: str) -> tuple[bytes, str]:
     # A HAR stores an unencoded body as text; binary bodies written this way come back either
     # as UTF-8 or, from tools that map bytes to code points, as Latin-1. Keep the one that
-    # yields a real prelude; UTF-8 otherwise.
-    utf8 = text.encode("utf-8", "surrogateescape")
+    # yields a real prelude; UTF-8 otherwise. U+DC80..U+DCFF are bytes a tool could not
+    # decode, kept by Python's surrogateescape: they go back to those bytes.
+    try:
+        utf8 = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        # Any other lone surrogate ("\ud800" in the JSON) stands for no byte at all: the
+        # producer lost the body when it wrote it as text, and a guess would be a wrong stream.
+        raise InputFormatError(
+            f"HAR {label}: the response content.text holds the lone surrogate "
+            f"{text[exc.start]!r} at character {exc.start}, which stands for no bytes; "
+            "export the HAR with the body base64-encoded"
+        ) from None
     if not _starts_with_prelude(utf8) and all(ord(c) < 256 for c in text):
         latin1 = text.encode("latin-1")
         if _starts_with_prelude(latin1):
@@ -361,7 +371,7 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
                     f"HAR {label}: response content is marked base64 but is not ({exc})"
                 ) from None
         else:
-            data, how = _har_text_body(text)
+            data, how = _har_text_body(text, label)
             label += f" ({how})"
         bodies.append(Body(data, label, _stream_from_url(url)))
     if not bodies:

@@ -197,6 +197,18 @@ def test_input_format_override_and_its_errors() -> None:
     assert b"this looks like hex text" in result.stderr
 
 
+def test_a_har_text_body_with_a_lone_surrogate_is_a_usage_error() -> None:
+    document = _har(SAMPLE).replace(b'"encoding": "base64", ', b"")
+    document = re.sub(rb'"text": "[^"]*"}}}]', rb'"text": "\\ud800AAAA"}}}]', document)
+    assert b'"text": "\\ud800AAAA"' in document
+    for forced in ((), ("--input-format", "har")):
+        result = run("decode", "--bedrock", *forced, "-", stdin=document)
+        err = result.stderr.decode()
+        assert (result.returncode, result.stdout) == (cli.EXIT_USAGE, b""), err
+        assert "Traceback" not in err
+        assert "entry 1: POST" in err and "lone surrogate '\\ud800' at character 0" in err
+
+
 # --- output modes ---------------------------------------------------------------------------
 
 

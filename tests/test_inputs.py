@@ -215,6 +215,22 @@ def test_har_text_body_in_utf8_and_errors() -> None:
         inputs.load_input(har(har_entry(INVOKE_URL, bad)))
 
 
+def test_har_text_with_a_lone_surrogate_is_an_input_error() -> None:
+    # Bytes a tool could not decode, kept as U+DC80..U+DCFF by surrogateescape, come back.
+    escaped = {"mimeType": EVENTSTREAM, "text": SAMPLE.decode("utf-8", "surrogateescape")}
+    assert inputs.load_input(har(har_entry(INVOKE_URL, escaped))).bodies[0].data == SAMPLE
+    # Any other lone surrogate stands for no byte: an input error, detected or given.
+    frame = _utf8_frame().decode("utf-8")
+    for text, at in (("\ud800" + frame, 0), (frame[:20] + "\udbff\u0041" + frame[20:], 20)):
+        document = har(har_entry(INVOKE_URL, {"mimeType": EVENTSTREAM, "text": text}))
+        assert b"\\ud" in document  # the JSON spells it as an escape, as a producer would
+        for forced in (False, True):
+            with pytest.raises(inputs.InputFormatError, match="lone surrogate") as caught:
+                inputs.load_input(document, "har" if forced else None)
+            assert f"at character {at}," in str(caught.value)
+            assert "entry 0: POST" in str(caught.value)
+
+
 # --- stream detection and frames ------------------------------------------------------------
 
 
