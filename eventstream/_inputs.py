@@ -295,11 +295,17 @@ def _is_har(document: object) -> bool:
 # --- HAR ------------------------------------------------------------------------------------
 
 
+def _string(value: object) -> str:
+    # A HAR field that is not a string is treated as absent: str() of a deeply nested list
+    # or object could itself exceed the recursion limit, and its text means nothing here.
+    return value if isinstance(value, str) else ""
+
+
 def _header(headers: object, name: str) -> str:
     if isinstance(headers, list):
         for item in headers:
-            if isinstance(item, dict) and str(item.get("name", "")).lower() == name:
-                return str(item.get("value", ""))
+            if isinstance(item, dict) and _string(item.get("name")).lower() == name:
+                return _string(item.get("value"))
     return ""
 
 
@@ -352,13 +358,13 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
         request = _object(entry.get("request"))
         response = _object(entry.get("response"))
         content = _object(response.get("content"))
-        mime = str(content.get("mimeType") or _header(response.get("headers"), "content-type"))
+        mime = _string(content.get("mimeType")) or _header(response.get("headers"), "content-type")
         if EVENTSTREAM_CONTENT_TYPE not in mime.lower():
             if mime:
                 other_types.add(mime.split(";")[0].strip())
             continue
-        url = str(request.get("url", ""))
-        label = f"entry {index}: {request.get('method', '?')} {url}"
+        url = _string(request.get("url"))
+        label = f"entry {index}: {_string(request.get('method')) or '?'} {url}"
         text = content.get("text")
         if not isinstance(text, str):
             no_body.append(label)
@@ -416,6 +422,10 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
             document = json.loads(text)
         except ValueError as exc:
             raise InputFormatError(f"the input is not JSON, so not a HAR file ({exc})") from None
+        except RecursionError:
+            raise InputFormatError(
+                "the input is JSON nested too deeply to read, so not a HAR file"
+            ) from None
         if not _is_har(document):
             raise InputFormatError("the input is JSON but not a HAR file: it has no log.entries")
         bodies, har_note = _har_bodies(document)

@@ -231,6 +231,34 @@ def test_har_text_with_a_lone_surrogate_is_an_input_error() -> None:
             assert "entry 0: POST" in str(caught.value)
 
 
+def test_deeply_nested_json_is_an_input_error_not_a_recursion_error() -> None:
+    deep = b'{"a":' + b"[" * 100_000 + b"}"
+    with pytest.raises(inputs.InputFormatError, match="nested too deeply"):
+        inputs.load_input(deep, "har")
+    assert inputs.load_input(deep).format == "raw"  # detection: JSON, but not a HAR file
+    # Fields read as text that hold something else (here nested deep) are taken as absent.
+    nest = "[" * 900 + "]" * 900
+    content = {"mimeType": EVENTSTREAM, "text": base64.b64encode(SAMPLE).decode()}
+    for entry in (
+        har_entry("NEST", {**content, "encoding": "base64"}),
+        {**har_entry(INVOKE_URL, {**content, "encoding": "base64"}), "request": {"method": "NEST"}},
+    ):
+        document = har(entry).replace(b'"NEST"', nest.encode())
+        for forced in (False, True):
+            loaded = inputs.load_input(document, "har" if forced else None)
+            assert loaded.bodies[0].data == SAMPLE
+            assert "[" not in (loaded.bodies[0].label or "")
+    for where in ({"mimeType": "NEST"}, {"headers": [{"name": "NEST", "value": EVENTSTREAM}]}):
+        entry = har_entry(INVOKE_URL, {"text": content["text"], "encoding": "base64"})
+        if "mimeType" in where:
+            entry["response"]["content"].update(where)
+        else:
+            entry["response"].update(where)
+        document = har(entry).replace(b'"NEST"', nest.encode())
+        with pytest.raises(inputs.InputFormatError, match="none with a saved"):
+            inputs.load_input(document)
+
+
 # --- stream detection and frames ------------------------------------------------------------
 
 
