@@ -659,10 +659,26 @@ def _read_input(args: argparse.Namespace, console: Console) -> tuple[bytes, str]
         path = "-"
     if path == "-":
         return console.stdin.read(), "standard input"
+    return _read_file(path), path
+
+
+def _read_file(path: str) -> bytes:
     try:
-        return Path(path).read_bytes(), path
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {_path_shown(path)}: {_file_problem(exc)}") from None
+
+
+def _path_shown(path: str) -> str:
+    # A shell cannot pass a NUL, but main(argv) can: never write one to the terminal.
+    return repr(path) if "\0" in path else path
+
+
+def _file_problem(exc: OSError | ValueError) -> str:
+    # open() raises ValueError, not OSError, for a NUL in the path: no file can be named so.
+    if isinstance(exc, ValueError):
+        return "a path cannot hold a NUL character"
+    return exc.strerror or str(exc)
 
 
 def _fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
@@ -856,8 +872,8 @@ def _binary_out(path: str | None, console: Console, fmt: str) -> Callable[[bytes
     def to_file(data: bytes) -> None:
         try:
             Path(path).write_bytes(render(data))
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot write {_path_shown(path)}: {_file_problem(exc)}") from None
 
     return to_file
 
@@ -868,10 +884,7 @@ def cmd_encode(args: argparse.Namespace, console: Console) -> int:
             raise UsageError("no input: give a JSON Lines FILE, or '-' for standard input")
         raw, name = console.stdin.read(), "standard input"
     else:
-        try:
-            raw, name = Path(args.file).read_bytes(), args.file
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        raw, name = _read_file(args.file), args.file
     write = _binary_out(args.output, console, args.output_format)
     try:
         text = raw.decode("utf-8-sig")

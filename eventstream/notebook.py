@@ -8,6 +8,7 @@ frame; it needs pandas (``pip install 'eventstream[notebook]'``), imported only 
 
 from __future__ import annotations
 
+import errno
 import html
 import importlib
 import json
@@ -107,14 +108,45 @@ def _read_source(
         return bytes(source)
     try:
         return Path(source).read_bytes()
-    except OSError:
-        # A str is a path; hex or base64 text passed as one deserves a pointer, not ENOENT.
-        if isinstance(source, str) and load_input(source.encode()).format in ("hex", "base64"):
+    except ValueError:
+        # open() refuses a NUL in a path: no file can have that name, so say it as the OS would.
+        if isinstance(source, str):
+            # Most likely a capture's bytes decoded to a str.
             raise FileNotFoundError(
-                f"no file {source[:40]!r}...: a str is a path; to decode hex or base64 text, "
-                "pass it as bytes (text.encode())"
+                errno.ENOENT,
+                f"no file {_shown(source)}: a str is a path, and no path holds a NUL character; "
+                "to decode a capture, pass its bytes",
+            ) from None
+        raise FileNotFoundError(
+            errno.ENOENT, f"no file {_shown(os.fspath(source))}: the path holds a NUL character"
+        ) from None
+    except OSError as exc:
+        # A str is a path; hex or base64 text passed as one deserves a pointer, not ENOENT
+        # (or ENAMETOOLONG, for a long paste). A directory or a denied file is the OS's word.
+        missing = exc.errno in (errno.ENOENT, errno.ENAMETOOLONG)
+        if missing and isinstance(source, str) and _reads_as_text_capture(source):
+            raise FileNotFoundError(
+                errno.ENOENT,
+                f"no file {_shown(source)}: a str is a path; to decode hex or base64 text, "
+                "pass it as bytes (text.encode())",
             ) from None
         raise
+
+
+def _shown(path: str) -> str:
+    return repr(path) if len(path) <= 40 else f"{path[:40]!r}..."
+
+
+def _reads_as_text_capture(text: str) -> bool:
+    """Whether ``text`` is detected as hex or base64 (a capture pasted where a path goes)."""
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a path os.fsdecode() kept undecodable bytes in
+        return False
+    try:
+        return load_input(data).format in ("hex", "base64")
+    except EventStreamError:
+        return False
 
 
 def decode_capture(

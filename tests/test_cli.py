@@ -532,6 +532,22 @@ def test_a_lone_surrogate_in_a_payload_is_a_record_error(tmp_path: Path) -> None
     assert (caught.value.offset, caught.value.frame_index) == (40, 1)
 
 
+def test_a_path_with_a_nul_is_an_unreadable_file(tmp_path: Path) -> None:
+    # A shell cannot pass a NUL, but main(argv) can; open() raises ValueError for it.
+    bad = str(tmp_path / "a\0b")
+    records = str(tmp_path / "r.jsonl")
+    Path(records).write_text('{"payload_text": "x"}\n')
+    for args, verb in (
+        (("decode", bad), "read"),
+        (("encode", bad), "read"),
+        (("encode", records, "-o", bad), "write"),
+        (("sample", "-o", bad), "write"),
+    ):
+        code, out, err = call(*args)
+        assert (code, out) == (cli.EXIT_USAGE, b""), args
+        assert err == f"eventstream: cannot {verb} {bad!r}: a path cannot hold a NUL character\n"
+
+
 def test_encode_and_sample_output_formats(tmp_path: Path) -> None:
     for fmt in ("hex", "base64"):
         result = run("sample", "--output-format", fmt, "-o", "-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import doctest
+import errno
 import html.parser
 import importlib.util
 import json
@@ -106,6 +107,26 @@ def test_decode_capture_sources_and_options(tmp_path: Path) -> None:
         notebook.decode_capture(SAMPLE.hex())
     with pytest.raises(es.EventStreamError, match="not hex text"):
         notebook.decode_capture(b"zz", input_format="hex")
+
+
+def test_a_bad_sample_name_or_path_is_reported_plainly(tmp_path: Path) -> None:
+    names = "claude_invoke_tool_use, converse_tool_use, claude_invoke_stream_error"
+    for call in (lambda: notebook.decode_capture(sample="nope"), lambda: sample_bytes("nope")):
+        with pytest.raises(ValueError, match=f"no sample 'nope'; the samples are {names}$"):
+            call()
+    # open() raises ValueError for a NUL; it is a file that cannot exist, as the OS says it.
+    with pytest.raises(FileNotFoundError, match="no path holds a NUL character") as caught:
+        notebook.decode_capture(SAMPLE.decode("latin-1"))  # a capture's bytes, as a str
+    assert caught.value.errno == errno.ENOENT
+    with pytest.raises(FileNotFoundError, match="the path holds a NUL character"):
+        notebook.decode_capture(tmp_path / "a\0b")
+    # A path os.fsdecode() kept undecodable bytes in cannot be hex text: the OS's own error.
+    with pytest.raises(FileNotFoundError, match="No such file") as caught:
+        notebook.decode_capture(str(tmp_path / "\udcff"))
+    # The hex-text hint is for a missing file only, not for a directory.
+    (tmp_path / "abcd").mkdir()
+    with pytest.raises(IsADirectoryError):
+        notebook.decode_capture(str(tmp_path / "abcd"))
 
 
 def test_a_har_entry_is_chosen_by_number() -> None:

@@ -55,7 +55,8 @@ DEFAULT_SAMPLE = "claude_invoke_tool_use"
 
 
 def sample_bytes(name: str = DEFAULT_SAMPLE) -> bytes:
-    """Return the bytes of a bundled sample; ``KeyError`` names the choices."""
+    """Return the bytes of a bundled sample; ``ValueError`` for another name lists them."""
+    # ValueError, not KeyError: a bad argument, and KeyError's str() would quote the message.
     if name not in SAMPLES:
-        raise KeyError(f"no sample {name!r}; choose one of {', '.join(SAMPLES)}")
+        raise ValueError(f"no sample {name!r}; the samples are {', '.join(SAMPLES)}")
     return resources.files(__name__).joinpath(SAMPLES[name].filename).read_bytes()
