@@ -40,7 +40,7 @@ def test_union_table_is_the_stream_table() -> None:
 def test_exception_table_is_the_classes() -> None:
     expected = []
     for cls in br.STREAMS["invoke"].exceptions:
-        fields = ["message", *(key for _, key in cls._fields)]
+        fields = ["message", *(key for _, key, _ in cls._fields)]
         expected.append(
             [
                 f"`{cls.exception_type}`",

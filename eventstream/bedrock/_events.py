@@ -131,7 +131,7 @@ class UnknownStart:
     """A ``start`` member this library does not know yet, kept as raw JSON."""
 
     member: str
-    value: JSON
+    value: JSON = field(hash=False)
 
 
 BlockStart = ToolUseStart | ToolResultStart | ImageStart | UnknownStart
@@ -162,7 +162,7 @@ class ToolResultBlockDelta(Struct):
     """One item of ``delta.toolResult``."""
 
     text: str | None = None
-    json: JSON = None
+    json: JSON = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -276,7 +276,7 @@ class UnknownDelta:
     """A ``delta`` member this library does not know yet, kept as raw JSON."""
 
     member: str
-    value: JSON
+    value: JSON = field(hash=False)
 
 
 Delta = (
@@ -333,7 +333,7 @@ class MessageStop(BedrockEvent):
 
     event_type: ClassVar[str] = "messageStop"
     stop_reason: str
-    additional_model_response_fields: JSON = None
+    additional_model_response_fields: JSON = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -370,9 +370,9 @@ class Metadata(BedrockEvent):
     event_type: ClassVar[str] = "metadata"
     usage: Usage
     metrics: Metrics
-    trace: JSON = None
-    performance_config: JSON = None
-    service_tier: JSON = None
+    trace: JSON = field(default=None, hash=False)
+    performance_config: JSON = field(default=None, hash=False)
+    service_tier: JSON = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,8 +420,8 @@ class BedrockException(EventStreamError):
     exception_type: ClassVar[str] = ""
     status_code: ClassVar[int] = 500
     retryable: ClassVar[bool] = False
-    #: Payload fields beyond ``message``: ``(attribute, wire key)``.
-    _fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: Payload fields beyond ``message``: ``(attribute, wire key, JSON type)``.
+    _fields: ClassVar[tuple[tuple[str, str, type], ...]] = ()
 
     def __init__(
         self,
@@ -434,12 +434,15 @@ class BedrockException(EventStreamError):
     ) -> None:
         super().__init__(message, offset=offset, frame_index=frame_index, frame_offset=frame_offset)
         self.extra: Mapping[str, JSON] = dict(extra or {})
+        #: The payload as received when it was not a JSON object (re-encoded as is).
+        self.raw_payload: bytes | None = None
 
     def _values(self) -> tuple[Any, ...]:
         return (
             self.message,
-            *(getattr(self, name) for name, _ in self._fields),
-            sorted(self.extra.items()),
+            *(getattr(self, name) for name, _, _ in self._fields),
+            sorted(self.extra.items(), key=lambda item: item[0]),
+            self.raw_payload,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -459,7 +462,7 @@ class BedrockException(EventStreamError):
         return text
 
     def __repr__(self) -> str:
-        fields = "".join(f", {name}={getattr(self, name)!r}" for name, _ in self._fields)
+        fields = "".join(f", {name}={getattr(self, name)!r}" for name, _, _ in self._fields)
         extra = f", extra={dict(self.extra)!r}" if self.extra else ""
         return f"{type(self).__name__}({self.message!r}{fields}{extra})"
 
@@ -469,7 +472,7 @@ class BedrockException(EventStreamError):
             ("HTTP status", self.status_code),
             ("retryable", "yes" if self.retryable else "no"),
             ("message", self.message),
-            *((name, getattr(self, name)) for name, _ in self._fields),
+            *((name, getattr(self, name)) for name, _, _ in self._fields),
         ]
         if self.extra:
             items.append(("extra", dict(self.extra)))
@@ -506,8 +509,8 @@ class ModelStreamErrorException(BedrockException):
     status_code = 424
     retryable = True
     _fields = (
-        ("original_status_code", "originalStatusCode"),
-        ("original_message", "originalMessage"),
+        ("original_status_code", "originalStatusCode", int),
+        ("original_message", "originalMessage", str),
     )
 
     def __init__(
@@ -591,7 +594,8 @@ class ErrorFrame(BedrockException):
         self.frame = frame
 
     def _values(self) -> tuple[Any, ...]:
-        return (self.error_code, self.message, self.frame)
+        # Not the kept frame: a decoded error frame equals the one built from its fields.
+        return (self.error_code, self.message)
 
     def __str__(self) -> str:
         return super().__str__().replace("ErrorFrame ", f"error {self.error_code} ", 1)

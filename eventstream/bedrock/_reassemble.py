@@ -20,6 +20,7 @@ from ._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
+    ErrorFrame,
     MessageStart,
     MessageStop,
     Metadata,
@@ -27,6 +28,7 @@ from ._events import (
     TextDelta,
     ToolUseDelta,
     ToolUseStart,
+    UnknownException,
 )
 from ._streams import TypedEvent
 from ._wire import to_wire
@@ -209,13 +211,14 @@ class Reassembler:
         if isinstance(event, Chunk):
             self._add_anthropic(event)
         elif isinstance(event, BedrockException):
+            if isinstance(event, ErrorFrame):
+                name = event.error_code
+            elif isinstance(event, UnknownException):
+                name = event.name
+            else:
+                name = event.exception_type
             self._errors.append(
-                StreamError(
-                    event.exception_type or type(event).__name__,
-                    event.message,
-                    event.status_code,
-                    event.retryable,
-                )
+                StreamError(name, event.message, event.status_code, event.retryable)
             )
         elif isinstance(event, MessageStart):
             self._role = event.role
@@ -262,6 +265,8 @@ class Reassembler:
             self._block(index, "text").citations.append(delta)
 
     def _add_anthropic(self, chunk: Chunk) -> None:
+        # The chunk's JSON is the model's, not the event stream's: read every value through
+        # _obj/_str/_int so that an odd type is skipped, never a crash.
         try:
             body = json.loads(chunk.bytes)
         except (ValueError, RecursionError):
@@ -270,60 +275,66 @@ class Reassembler:
         if not isinstance(body, dict):
             return
         kind = body.get("type")
-        index = body.get("index")
-        if kind == "message_start" and isinstance(body.get("message"), dict):
-            message = body["message"]
-            self._role = message.get("role", self._role)
-            self._model = message.get("model", self._model)
-            self._id = message.get("id", self._id)
-            if isinstance(message.get("usage"), dict):
-                self._usage.update(message["usage"])
-        elif kind == "content_block_start" and isinstance(index, int):
-            start = body.get("content_block") or {}
+        index = _int(body.get("index"))
+        if kind == "message_start":
+            message = _obj(body.get("message"))
+            self._role = _str(message.get("role")) or self._role
+            self._model = _str(message.get("model")) or self._model
+            self._id = _str(message.get("id")) or self._id
+            self._usage.update(_obj(message.get("usage")))
+        elif kind == "content_block_start" and index is not None:
+            start = _obj(body.get("content_block"))
             block_type = start.get("type")
             if block_type == "tool_use":
                 self._blocks[index] = _Open(
-                    "tool_use", tool_id=start.get("id", ""), tool_name=start.get("name", "")
+                    "tool_use",
+                    tool_id=_str(start.get("id")) or "",
+                    tool_name=_str(start.get("name")) or "",
                 )
             elif block_type in ("thinking", "redacted_thinking"):
                 block = self._blocks[index] = _Open("reasoning")
                 if block_type == "redacted_thinking":
-                    block.redacted = base64.b64decode(start.get("data", ""))
+                    try:
+                        block.redacted = base64.b64decode(_str(start.get("data")) or "")
+                    except ValueError:  # binascii.Error is a ValueError
+                        self._errors.append(
+                            StreamError("invalid_chunk", "redacted_thinking data is not base64")
+                        )
             else:
-                self._blocks[index] = _Open("text", parts=[start.get("text", "")])
-        elif kind == "content_block_delta" and isinstance(index, int):
-            self._add_anthropic_delta(index, body.get("delta") or {})
-        elif kind == "content_block_stop" and isinstance(index, int):
+                self._blocks[index] = _Open("text", parts=[_str(start.get("text")) or ""])
+        elif kind == "content_block_delta" and index is not None:
+            self._add_anthropic_delta(index, _obj(body.get("delta")))
+        elif kind == "content_block_stop" and index is not None:
             self._block(index, "text").stopped = True
         elif kind == "message_delta":
-            delta = body.get("delta") or {}
-            self._stop_reason = delta.get("stop_reason", self._stop_reason)
-            self._stop_sequence = delta.get("stop_sequence", self._stop_sequence)
-            if isinstance(body.get("usage"), dict):
-                self._usage.update(body["usage"])
+            delta = _obj(body.get("delta"))
+            self._stop_reason = _str(delta.get("stop_reason")) or self._stop_reason
+            self._stop_sequence = _str(delta.get("stop_sequence")) or self._stop_sequence
+            self._usage.update(_obj(body.get("usage")))
         elif kind == "message_stop":
-            metrics = body.get("amazon-bedrock-invocationMetrics")
-            if isinstance(metrics, dict):
-                self._metrics.update(metrics)
+            self._metrics.update(_obj(body.get("amazon-bedrock-invocationMetrics")))
             self._complete = True
         elif kind == "error":
             # An error can arrive inside a normal chunk (for example overloaded_error).
-            error = body.get("error") or {}
-            self._errors.append(
-                StreamError(str(error.get("type", "error")), str(error.get("message", "")))
-            )
+            error = body.get("error")
+            if isinstance(error, dict):
+                kind_name = _str(error.get("type")) or "error"
+                text = _str(error.get("message")) or ""
+            else:
+                kind_name, text = "error", "" if error is None else str(error)
+            self._errors.append(StreamError(kind_name, text))
 
     def _add_anthropic_delta(self, index: int, delta: dict[str, Any]) -> None:
         kind = delta.get("type")
         if kind == "text_delta":
-            self._block(index, "text").parts.append(str(delta.get("text", "")))
+            self._block(index, "text").parts.append(_str(delta.get("text")) or "")
         elif kind == "input_json_delta":
-            self._block(index, "tool_use").parts.append(str(delta.get("partial_json", "")))
+            self._block(index, "tool_use").parts.append(_str(delta.get("partial_json")) or "")
         elif kind == "thinking_delta":
-            self._block(index, "reasoning").parts.append(str(delta.get("thinking", "")))
+            self._block(index, "reasoning").parts.append(_str(delta.get("thinking")) or "")
         elif kind == "signature_delta":
             block = self._block(index, "reasoning")
-            block.signature = (block.signature or "") + str(delta.get("signature", ""))
+            block.signature = (block.signature or "") + (_str(delta.get("signature")) or "")
 
     def result(self) -> Reassembled:
         """The message as it stands: call it at the end, or at any point for a partial view."""
@@ -356,6 +367,18 @@ class Reassembler:
         if block.kind == "reasoning":
             return ReasoningBlock(text, block.signature, block.redacted)
         return TextBlock(text, tuple(block.citations))
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def reassemble(events: Iterable[TypedEvent]) -> Reassembled:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
+from .._errors import EncodeError
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message
 from ._events import (
@@ -45,6 +46,7 @@ __all__ = [
     "events",
     "aevents",
     "TypedEvent",
+    "MAX_JSON_DEPTH",
 ]
 
 StreamName: TypeAlias = Literal["invoke", "converse", "bidirectional-input", "bidirectional-output"]
@@ -185,26 +187,52 @@ def decode_event(
     return UnknownEvent(_text_header(message, ":event-type") or "", message, stream)
 
 
-def _json_object(message: Message, where: dict[str, int | None]) -> dict[str, Any]:
+#: Deepest JSON nesting accepted in a payload: deeper values cannot be re-encoded safely
+#: (json.dumps recurses), and no Bedrock shape comes close.
+MAX_JSON_DEPTH = 200
+
+
+def _too_deep(payload: bytes, value: Any) -> bool:
+    # Cheap test first: fewer brackets than the limit cannot nest that deep.
+    if payload.count(b"[") + payload.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _json_value(message: Message) -> tuple[Any, str | None]:
+    """The payload's JSON value, or ``(None, why not)``."""
     try:
         value = json.loads(message.payload)
     # JSONDecodeError and UnicodeDecodeError are ValueErrors; deep nesting is a RecursionError.
     except (ValueError, RecursionError) as exc:
-        raise BedrockPayloadError(f"payload is not JSON ({exc})", frame=message, **where) from None
+        return None, f"payload is not JSON ({exc})"
+    if _too_deep(message.payload, value):
+        return None, f"payload JSON nests deeper than {MAX_JSON_DEPTH} levels"
     if not isinstance(value, dict):
-        raise BedrockPayloadError(
-            f"payload is JSON {type(value).__name__}, not an object", frame=message, **where
-        )
-    return value
+        return None, f"payload is JSON {type(value).__name__}, not an object"
+    return value, None
 
 
 def _decode_payload(
     cls: type[BedrockEvent], message: Message, where: dict[str, int | None]
 ) -> BedrockEvent:
-    body = _json_object(message, where)
-    padding = body.pop("p", None)
-    if padding is not None and not isinstance(padding, str):
-        body["p"] = padding  # not Bedrock's padding: keep it as an ordinary extra key
+    body, problem = _json_value(message)
+    if problem is not None:
+        raise BedrockPayloadError(problem, frame=message, **where)
+    padding = body.get("p")
+    if isinstance(padding, str) and _is_padding(padding):
+        del body["p"]
+    else:
+        # Absent, or not Bedrock's padding: a "p" that is there stays an ordinary extra key.
         padding = None
     try:
         event = from_wire(cls, body)
@@ -217,12 +245,13 @@ def _decode_payload(
     return event
 
 
+def _is_padding(text: str) -> bool:
+    return PADDING_ALPHABET.startswith(text)
+
+
 def _exception_text(message: Message) -> str:
-    try:
-        body = json.loads(message.payload)
-    except (ValueError, RecursionError):
-        return message.payload.decode("utf-8", "replace")
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
+    body, _ = _json_value(message)
+    if body is not None and isinstance(body.get("message"), str):
         return str(body["message"])
     return message.payload.decode("utf-8", "replace")
 
@@ -230,18 +259,26 @@ def _exception_text(message: Message) -> str:
 def _decode_exception(
     cls: type[BedrockException], message: Message, where: dict[str, int | None]
 ) -> BedrockException:
-    body = _json_object(message, where)
+    body, _ = _json_value(message)
+    if body is None:
+        # Still the exception it says it is (a throttling error must stay retryable); the
+        # payload that is not a JSON object is kept as it came.
+        exception = cls(
+            _exception_text(message),
+            offset=where["offset"],
+            frame_index=where["frame_index"],
+            frame_offset=where["frame_offset"],
+        )
+        exception.raw_payload = message.payload
+        return exception
     kwargs: dict[str, Any] = {}
     text = body.pop("message", "")
-    for name, key in cls._fields:
-        if key in body:
+    if not isinstance(text, str):
+        body["message"], text = text, ""  # kept in extra, so it goes back on the wire as it was
+    for name, key, kind in cls._fields:
+        value = body.get(key)
+        if isinstance(value, kind) and not isinstance(value, bool):
             kwargs[name] = body.pop(key)
-    if not isinstance(text, str) or not all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in kwargs.values()
-    ):
-        raise BedrockPayloadError(
-            f"{cls.exception_type} payload has a field of the wrong type", frame=message, **where
-        )
     return cls(text, extra=body, **kwargs, **where)
 
 
@@ -258,14 +295,19 @@ def _padding_for(event: BedrockEvent, padding: bool | str) -> str | None:
     else:
         # Random length: the padding exists to hide payload lengths (a side channel).
         chosen = PADDING_ALPHABET[: 1 + secrets.randbelow(len(PADDING_ALPHABET))]
-    if not PADDING_ALPHABET.startswith(chosen):
-        raise ValueError(f"padding {chosen!r} is not a prefix of {PADDING_ALPHABET!r}")
+    if not _is_padding(chosen):
+        raise EncodeError(f"padding {chosen!r} is not a prefix of {PADDING_ALPHABET!r}")
     return chosen
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
     # Bedrock sends compact JSON with keys sorted at every level, UTF-8 unescaped.
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (which JSON can carry as an escape) has no UTF-8 form: escape all.
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
 def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
@@ -293,22 +335,27 @@ def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
             ]
         )
     if isinstance(event, BedrockException):
-        body: dict[str, Any] = dict(event.extra)
-        body["message"] = event.message
-        for name, key in event._fields:
-            value = getattr(event, name)
-            if value is not None:
-                body[key] = value
+        if event.raw_payload is not None:
+            payload = event.raw_payload
+        else:
+            # A non-string "message" that arrived stays in extra and goes back as it came.
+            body: dict[str, Any] = {"message": event.message, **event.extra}
+            for name, key, _ in event._fields:
+                value = getattr(event, name)
+                if value is not None:
+                    body[key] = value
+            payload = _dumps(body)
         return Message._trusted(
             {
                 ":exception-type": event.exception_type,
                 ":content-type": "application/json",
                 ":message-type": "exception",
             },
-            _dumps(body),
+            payload,
         )
     body = to_wire(event)
-    pad = _padding_for(event, padding)
+    # An extra "p" (one that was not Bedrock's padding) goes back as it came, unpadded.
+    pad = None if "p" in body else _padding_for(event, padding)
     if pad is not None:
         body["p"] = pad
     return Message._trusted(

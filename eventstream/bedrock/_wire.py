@@ -15,12 +15,14 @@ import html
 import types
 import typing
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 __all__ = ["Struct", "UnionMember", "WireError", "from_wire", "to_wire", "wire_name"]
 
 T = TypeVar("T")
 JSON = Any
+_EMPTY: Mapping[str, JSON] = MappingProxyType({})
 
 
 class WireError(Exception):
@@ -36,7 +38,12 @@ class WireError(Exception):
 class Struct:
     """Base of every payload structure: ``extra`` holds the keys the shape does not declare."""
 
-    extra: Mapping[str, JSON] = dataclasses.field(default_factory=dict)
+    extra: Mapping[str, JSON] = dataclasses.field(default_factory=lambda: _EMPTY, hash=False)
+
+    def __post_init__(self) -> None:
+        # Frozen means frozen: a dict given here becomes a read-only view of a copy.
+        if type(self.extra) is not MappingProxyType:
+            object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
     def __repr__(self) -> str:
         # Only what is set: unset optional fields and an empty ``extra`` are noise.
@@ -229,7 +236,7 @@ def from_wire(cls: type[T], value: JSON, path: str = "") -> T:
         elif required:
             raise WireError(path, f"missing required key {key!r}")
     if rest:
-        kwargs["extra"] = rest
+        kwargs["extra"] = MappingProxyType(rest)
     return cls(**kwargs)
 
 
