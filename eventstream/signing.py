@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from types import MappingProxyType
 from typing import NoReturn
 
-from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, decode
+from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, Limits, decode
 from ._errors import EncodeError, EventStreamError, InputTypeError
 from ._headers import Timestamp
 from ._io import (
@@ -117,7 +117,16 @@ def _check_scope_part(name: str, value: object) -> str:
         raise InputTypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value or "/" in value or "\n" in value:
         raise EncodeError(f"{name} must be non-empty, without '/' or newlines; got {value!r}")
+    _check_utf8(name, value)
     return value
+
+
+def _check_utf8(name: str, value: str) -> None:
+    # A lone surrogate has no UTF-8 form, so it could never be part of a signature.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EncodeError(f"{name} is not valid Unicode (it holds a lone surrogate)") from None
 
 
 def _amz_date(seconds: int) -> str:
@@ -168,6 +177,7 @@ class _Chain:
             raise InputTypeError(
                 f"secret_access_key must be a str, not {type(secret_access_key).__name__}"
             )
+        _check_utf8("secret_access_key", secret_access_key)
         self._secret = secret_access_key
         self.region = _check_scope_part("region", region)
         self.service = _check_scope_part("service", service)
@@ -330,6 +340,8 @@ class EventVerifier:
                 raise EncodeError(f"max_skew must not be negative; got {max_skew}")
             self._max_skew_ms = max_skew // _dt.timedelta(milliseconds=1)
         self._clock = _utc_now if clock is None else clock
+        # Built once here so a bad limit is refused now, not on the first envelope.
+        Limits(max_payload_length, max_headers_length)
         self._limits = {
             "max_payload_length": max_payload_length,
             "max_headers_length": max_headers_length,

@@ -768,3 +768,32 @@ def test_gateway_over_real_http(
     tamper: Callable[[list[bytes]], list[bytes]], status: int, expected: dict[str, object]
 ) -> None:
     assert asyncio.run(_gateway_exchange(tamper)) == (status, expected)
+
+
+# --- arguments that cannot be used are refused at construction, as our errors ---------------
+
+
+@pytest.mark.parametrize("field", ["secret_access_key", "region", "service"])
+def test_lone_surrogates_in_credentials_are_encode_errors(field: str) -> None:
+    arguments = {
+        "secret_access_key": "secret",
+        "region": "us-east-1",
+        "service": "bedrock",
+        "seed_signature": "0" * 64,
+        field: "bad\ud800",
+    }
+    with pytest.raises(es.EncodeError, match="lone surrogate"):
+        signing.EventSigner(access_key_id="AKIDEXAMPLE", **arguments)
+    with pytest.raises(es.EncodeError, match="lone surrogate"):
+        signing.EventVerifier(**arguments)
+
+
+def test_bad_limits_are_refused_when_the_verifier_is_built() -> None:
+    with pytest.raises(ValueError, match="max_payload_length"):
+        signing.EventVerifier(
+            secret_access_key="secret",
+            region="us-east-1",
+            service="bedrock",
+            seed_signature="0" * 64,
+            max_payload_length=-1,
+        )
