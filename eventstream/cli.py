@@ -240,26 +240,35 @@ def frame_record(
 
 
 def event_record(frame: Frame) -> dict[str, Any]:
-    """The typed Bedrock event of a frame as JSON."""
+    """The typed Bedrock event of a frame as JSON.
+
+    ``class`` and ``name`` say what it is; the event's own fields are under ``fields``, keyed
+    as on the wire, so no key the stream sends can stand in for the record's own.
+    """
     if frame.event_error is not None:
-        return {"class": "BedrockPayloadError", "message": frame.event_error.message}
+        return {
+            "class": "BedrockPayloadError",
+            "name": frame.event_name,
+            "message": frame.event_error.message,
+        }
     event = frame.event
     out: dict[str, Any] = {"class": type(event).__name__, "name": frame.event_name}
-    if isinstance(event, Chunk):
-        view = payload_view(event.bytes)
-        if view is not None and view[0] == "payload":
-            out["json"] = view[1]
-        else:
-            out["bytes_base64"] = base64.b64encode(event.bytes).decode("ascii")
-    elif isinstance(event, BedrockEvent):
-        out.update(to_wire(event))
-    elif isinstance(event, ErrorFrame):
-        out.update(error_code=event.error_code, message=event.message)
+    if isinstance(event, BedrockEvent):
+        out["fields"] = to_wire(event)
+        if isinstance(event, Chunk):
+            view = payload_view(event.bytes)
+            if view is not None and view[0] == "payload":
+                out["json"] = view[1]  # the model's own event
     elif isinstance(event, BedrockException):
-        out.update(status_code=event.status_code, retryable=event.retryable, message=event.message)
-        out.update({name: getattr(event, name) for name, _, _ in event._fields})
-        if event.extra:
-            out["extra"] = dict(event.extra)
+        out.update(status_code=event.status_code, retryable=event.retryable)
+        if isinstance(event, ErrorFrame):  # from the :error-code and :error-message headers
+            out["fields"] = {"error_code": event.error_code, "message": event.message}
+        else:  # the payload's keys, as for events
+            fields: dict[str, Any] = {**event.extra, "message": event.message}
+            for name, key, _ in event._fields:
+                if getattr(event, name) is not None:
+                    fields[key] = getattr(event, name)
+            out["fields"] = fields
     elif isinstance(event, UnknownEvent):
         out.update(event_type=event.event_type, stream=event.stream)
     return out

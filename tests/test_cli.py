@@ -254,12 +254,61 @@ def test_converse_sample_and_explicit_stream() -> None:
     assert lines[0]["event"] == {
         "class": "MessageStart",
         "name": "messageStart",
-        "role": "assistant",
+        "fields": {"role": "assistant"},
     }
     final = lines[-1]["reassembled"]
     assert (final["text"], final["usage"]["totalTokens"], final["metrics"]) == (
         ANSWER, 473, {"latencyMs": 1890},
     )  # fmt: skip
+
+
+def _bedrock_frame(kind: str, name: str, payload: object) -> bytes:
+    """A Bedrock frame: ``kind`` is ``event`` or ``exception``, ``payload`` its JSON."""
+    headers = {
+        f":{kind}-type": name,
+        ":content-type": "application/json",
+        ":message-type": kind,
+    }
+    return es.Message(headers, json.dumps(payload).encode()).encode()
+
+
+def test_event_keys_from_the_stream_cannot_replace_the_record_keys() -> None:
+    # Keys the service adds (kept as extra) land under "fields", never on the record itself.
+    hostile = {"class": "Forged", "name": "forged", "fields": 1, "status_code": 200}
+    chunk = base64.b64encode(b'{"type":"message_stop"}').decode()
+    stream = b"".join([
+        _bedrock_frame("event", "messageStart", {"role": "assistant", **hostile}),
+        _bedrock_frame("event", "messageStop", {"stopReason": "end_turn", "class": "X"}),
+        _bedrock_frame("exception", "throttlingException", {"message": "slow", **hostile}),
+    ])  # fmt: skip
+    invoke = _bedrock_frame("event", "chunk", {"bytes": chunk, **hostile})
+    for data, stream_name in ((stream, "converse"), (invoke, "invoke")):
+        code, out, err = call("decode", "--stream", stream_name, "--json", "-", stdin=data)
+        assert code in (cli.EXIT_OK, cli.EXIT_INCOMPLETE), err
+        events = [line["event"] for line in records(out) if "event" in line]
+        for event in events:
+            assert event["class"] != "Forged" and event["name"] != "forged", event
+        # Every frame record encodes back to the identical bytes, the event record aside.
+        code, back, err = call("encode", "-", stdin=out)
+        assert (code, back) == (cli.EXIT_OK, data), err
+    (start, stop, throttled) = [
+        line["event"]
+        for line in records(call("decode", "--bedrock", "--json", "-", stdin=stream)[1])
+        if "event" in line
+    ]  # fmt: skip
+    assert start == {
+        "class": "MessageStart", "name": "messageStart",
+        "fields": {**hostile, "role": "assistant"},
+    }  # fmt: skip
+    assert stop["fields"] == {"class": "X", "stopReason": "end_turn"}
+    assert throttled["class"] == "ThrottlingException" and throttled["status_code"] == 429
+    assert throttled["fields"] == {**hostile, "message": "slow"}
+    code, out, _ = call("decode", "--bedrock", "--json", "-", stdin=invoke)
+    (event,) = [line["event"] for line in records(out) if "event" in line]
+    assert (event["class"], event["name"], event["json"]) == (
+        "Chunk", "message_stop", {"type": "message_stop"},
+    )  # fmt: skip
+    assert event["fields"] == {**hostile, "bytes": chunk}
 
 
 def test_summary_counts() -> None:
