@@ -364,6 +364,16 @@ def scenario_reads(
     return rows
 
 
+def _faster(
+    decode: DecodeFn, chunks: Sequence[bytes], cap: float | None, runs: int = 2
+) -> tuple[list[float], float, bool]:
+    """The :func:`timed_progress` run, of ``runs``, that decoded the most frames per second."""
+    return max(
+        (timed_progress(decode, chunks, cap) for _ in range(runs)),
+        key=lambda run: len(run[0]) / run[1],
+    )
+
+
 @dataclass
 class BufferResult:
     """One decoder on the small and the large buffer (scenario 2)."""
@@ -397,10 +407,13 @@ def scenario_one_buffer(
     results = {"eventstream": BufferResult(s, big, big.fps / s.fps)}
     for name in ("botocore", "amazon-transcribe"):
         decode = DECODERS[name]
-        # One run each: at seconds per run, scheduling noise is small.
-        small_stamps, small_seconds, _ = timed_progress(decode, [small_stream], None)
+        # Runs of seconds each: the better of two is enough to shed a burst of other load.
+        small_stamps, small_seconds, _ = _faster(decode, [small_stream], None)
         _check_count(name, len(small_stamps), len(small))
-        large_stamps, large_seconds, finished = timed_progress(decode, [large_stream], peer_cap)
+        # Uncapped (--peers-full), one run over the large buffer takes minutes already.
+        large_stamps, large_seconds, finished = _faster(
+            decode, [large_stream], peer_cap, runs=1 if peer_cap is None else 2
+        )
         s = Row(name, len(small), len(small_stream), small_seconds)
         if finished:
             _check_count(name, len(large_stamps), len(large))
@@ -702,8 +715,8 @@ class Plan:
     peer_cap: float | None
 
 
-FULL = Plan(4_000_000, 400_000, 5_000_000, 20_000_000, 16, 50_000, 100_000_000, 5, 20.0)
-QUICK = Plan(400_000, 40_000, 250_000, 1_000_000, 4, 5_000, 10_000_000, 3, 20.0)
+FULL = Plan(4_000_000, 400_000, 5_000_000, 20_000_000, 16, 50_000, 100_000_000, 5, 10.0)
+QUICK = Plan(400_000, 40_000, 250_000, 1_000_000, 4, 5_000, 10_000_000, 3, 10.0)
 
 
 def machine() -> str:
