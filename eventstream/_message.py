@@ -97,7 +97,7 @@ class Message:
             if (
                 type(name) is str
                 and type(value) is str
-                and (encoded := _known_strings.get((name, value))) is not None
+                and (encoded := _known_strings.get(name, _NOTHING).get(value)) is not None
             ):
                 # Checked before: only the duplicate check is left.
                 if not unique:
@@ -214,12 +214,15 @@ class Message:
         )
 
 
-# Encoded str -> str headers already checked by Message(), by (name, value): Bedrock and
-# most services send the same few (':event-type': 'chunk', ...), so a repeat skips the
-# checks and the encoding. Only exact str pairs, whose check cannot depend on anything
-# else, and only short ones; emptied when full.
-_known_strings: dict[tuple[str, str], bytes] = {}
-_KNOWN_STRINGS_MAX = 1024
+# Encoded str -> str headers already checked by Message(), as {name: {value: encoding}}:
+# Bedrock and most services send the same few (':event-type': 'chunk', ...), so a repeat
+# skips the checks and the encoding. Only exact str pairs, whose check cannot depend on
+# anything else, and only short ones. Nested rather than keyed by (name, value): two lookups
+# by str are cheaper than hashing and comparing a tuple. At most 64 names of 64 values each
+# (a full level is emptied).
+_known_strings: dict[str, dict[str, bytes]] = {}
+_NOTHING: dict[str, bytes] = {}  # the lookup default for an unknown name; never filled
+_KNOWN_STRINGS_MAX = 64
 _KNOWN_STRING_MAX_BYTES = 256
 
 
@@ -230,9 +233,14 @@ def _twice(name: str) -> EncodeError:
 def _remember_string_header(name: str, value: str) -> bytes:
     encoded = _encode_header(name, value)
     if len(encoded) <= _KNOWN_STRING_MAX_BYTES:
-        if len(_known_strings) >= _KNOWN_STRINGS_MAX:
-            _known_strings.clear()
-        _known_strings[(name, value)] = encoded
+        values = _known_strings.get(name)
+        if values is None:
+            if len(_known_strings) >= _KNOWN_STRINGS_MAX:
+                _known_strings.clear()
+            values = _known_strings[name] = {}
+        elif len(values) >= _KNOWN_STRINGS_MAX:
+            values.clear()
+        values[value] = encoded
     return encoded
 
 

@@ -193,5 +193,10 @@ def test_the_caches_are_bounded() -> None:
     decoder = es.Decoder()
     for i in range(1000):
         decoder.feed(es.Message({"id": f"{i}"}, b"").encode())
-    assert len(_message._known_strings) <= _message._KNOWN_STRINGS_MAX
+    for i in range(3000):
+        es.Message({f"name {i}": "value"})
+    known = _message._known_strings
+    assert len(known) <= _message._KNOWN_STRINGS_MAX
+    assert all(len(values) <= _message._KNOWN_STRINGS_MAX for values in known.values())
+    assert not _message._NOTHING
     assert len(_codec._parsed_blocks) <= _codec._PARSED_BLOCKS_MAX
