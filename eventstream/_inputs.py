@@ -62,6 +62,11 @@ __all__ = [
     "header_items",
     "preview_bytes",
     "pairs_text",
+    "json_text",
+    "TOO_DEEP",
+    "MAX_JSON_DEPTH",
+    "nested_within",
+    "bounded",
     "Decoded",
     "decode_body",
 ]
@@ -526,8 +531,63 @@ def _text_header(message: Message, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _compact(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
+#: Shown in place of JSON too deeply nested to write out.
+TOO_DEEP = "(JSON nested too deeply to show)"
+
+
+#: JSON the CLI writes, or indents for display, is nested at most this deep: deeper JSON that
+#: parsed at one call depth may not be written (or read back) from another.
+MAX_JSON_DEPTH = 100
+
+
+def nested_within(value: Any, levels: int) -> bool:
+    """Whether no list or object in ``value`` lies more than ``levels`` levels down."""
+    stack = [(value, 0)]  # not recursive: the value may be as deep as the parser allows
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth == levels:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def bounded(value: Any, levels: int = MAX_JSON_DEPTH) -> Any:
+    """``value`` with any list or object more than ``levels`` levels down replaced by a note."""
+    if isinstance(value, dict):
+        return {k: bounded(v, levels - 1) for k, v in value.items()} if levels else TOO_DEEP
+    if isinstance(value, list | tuple):
+        return [bounded(v, levels - 1) for v in value] if levels else TOO_DEEP
+    return value
+
+
+def json_text(
+    value: object,
+    *,
+    separators: tuple[str, str] | None = (",", ":"),
+    indent: int | None = None,
+) -> str:
+    """``value`` as JSON for display (compact by default), or :data:`TOO_DEEP`.
+
+    A stream's JSON parsed near the recursion limit cannot always be written back from a
+    deeper call: the reader gets a marker, not a RecursionError. JSON nested more than
+    :data:`MAX_JSON_DEPTH` levels is not indented (the indenting encoder is pure Python, and
+    slower by the depth for every value).
+    """
+    if indent is not None and not nested_within(value, MAX_JSON_DEPTH):
+        separators, indent = (",", ":"), None
+    try:
+        return json.dumps(
+            value, separators=separators, indent=indent, ensure_ascii=False, default=repr
+        )
+    except RecursionError:
+        return TOO_DEEP
+
+
+def _shown(value: object) -> str:
+    """A JSON value from a model's event in a line of text: a str as is, others as JSON."""
+    return value if isinstance(value, str) else json_text(value)
 
 
 def preview_bytes(data: bytes) -> str:
@@ -568,9 +628,9 @@ def _anthropic_detail(kind: str, body: dict[str, Any]) -> str:
         return " ".join(
             part
             for part in (
-                f"role={message.get('role')}",
-                f"model={message.get('model')}",
-                f"id={message.get('id')}",
+                f"role={_shown(message.get('role'))}",
+                f"model={_shown(message.get('model'))}",
+                f"id={_shown(message.get('id'))}",
                 pairs_text(message.get("usage")),
             )
             if part
@@ -578,17 +638,17 @@ def _anthropic_detail(kind: str, body: dict[str, Any]) -> str:
     if kind == "content_block_start" and isinstance(body.get("content_block"), dict):
         block = body["content_block"]
         if block.get("type") == "tool_use":
-            return f"{at}tool_use {block.get('name')} id={block.get('id')}"
-        return f"{at}{block.get('type')}"
+            return f"{at}tool_use {_shown(block.get('name'))} id={_shown(block.get('id'))}"
+        return f"{at}{_shown(block.get('type'))}"
     if kind == "content_block_delta" and isinstance(body.get("delta"), dict):
         delta = body["delta"]
-        delta_type = delta.get("type")
+        delta_type = _shown(delta.get("type"))
         for key in ("text", "partial_json", "thinking"):
             if isinstance(delta.get(key), str):
                 return f"{at}{delta_type} {delta[key]!r}"
         if isinstance(delta.get("signature"), str):
             return f"{at}{delta_type} ({len(delta['signature'])} characters)"
-        return f"{at}{_compact(delta)}"
+        return f"{at}{json_text(delta)}"
     if kind == "content_block_stop":
         return at.strip()
     if kind == "message_delta":
@@ -598,8 +658,9 @@ def _anthropic_detail(kind: str, body: dict[str, Any]) -> str:
     if kind == "message_stop":
         return pairs_text(body.get("amazon-bedrock-invocationMetrics"))
     if kind == "error" and isinstance(body.get("error"), dict):
-        return f"{body['error'].get('type')}: {body['error'].get('message')}"
-    return _compact({k: v for k, v in body.items() if k != "type"})
+        error = body["error"]
+        return f"{_shown(error.get('type'))}: {_shown(error.get('message'))}"
+    return json_text({k: v for k, v in body.items() if k != "type"})
 
 
 def _converse_detail(event: BedrockEvent) -> str:
@@ -609,7 +670,7 @@ def _converse_detail(event: BedrockEvent) -> str:
         at = f"[{event.content_block_index}]"
         if isinstance(event.start, ToolUseStart):
             return f"{at} toolUse {event.start.name} id={event.start.tool_use_id}"
-        return f"{at} {_compact(to_wire(event)['start'])}"
+        return f"{at} {json_text(to_wire(event)['start'])}"
     if isinstance(event, ContentBlockDelta):
         at = f"[{event.content_block_index}]"
         delta = event.delta
@@ -624,7 +685,7 @@ def _converse_detail(event: BedrockEvent) -> str:
                 return f"{at} reasoning signature ({len(delta.signature)} characters)"
             if delta.redacted_content is not None:
                 return f"{at} reasoning redacted ({len(delta.redacted_content)} bytes)"
-        return f"{at} {_compact(to_wire(event)['delta'])}"
+        return f"{at} {json_text(to_wire(event)['delta'])}"
     if isinstance(event, ContentBlockStop):
         return f"[{event.content_block_index}]"
     if isinstance(event, MessageStop):
@@ -634,7 +695,7 @@ def _converse_detail(event: BedrockEvent) -> str:
             p for p in (pairs_text(to_wire(event.usage)), pairs_text(to_wire(event.metrics)))
         )
     body = to_wire(event)
-    return _compact(body)
+    return json_text(body)
 
 
 @dataclass(frozen=True)
@@ -705,7 +766,7 @@ class Frame:
             return _anthropic_detail(str(anthropic["type"]), anthropic)
         if isinstance(event, Chunk):
             try:
-                return _compact(json.loads(event.bytes))
+                return json_text(json.loads(event.bytes))
             except (ValueError, RecursionError):
                 return preview_bytes(event.bytes)
         if isinstance(event, ErrorFrame):

@@ -45,16 +45,20 @@ from ._headers import (
 )
 from ._inputs import (
     INPUT_FORMATS,
+    MAX_JSON_DEPTH,
     Body,
     Decoded,
     Frame,
     InputFormat,
     InputFormatError,
     LoadedInput,
+    bounded,
     decode_body,
     detect_stream,
     header_items,
+    json_text,
     load_input,
+    nested_within,
     pairs_text,
 )
 from ._message import Message
@@ -202,13 +206,21 @@ def _reject_constant(name: str) -> Any:
 
 
 def payload_view(payload: bytes) -> tuple[str, Any] | None:
-    """``("payload", parsed)`` for a JSON payload, ``("payload_text", text)`` for other UTF-8."""
+    """``("payload", parsed)`` for a JSON payload, ``("payload_text", text)`` for other UTF-8.
+
+    JSON nested deeper than :data:`MAX_JSON_DEPTH` is given as text.
+    """
     if not payload:
         return None
     try:
-        return "payload", json.loads(payload, parse_constant=_reject_constant)
+        parsed = json.loads(payload, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         pass
+    else:
+        # Counting brackets in C spares the walk for all but bracket-heavy payloads.
+        shallow = payload.count(b"[") + payload.count(b"{") <= MAX_JSON_DEPTH
+        if shallow or nested_within(parsed, MAX_JSON_DEPTH):
+            return "payload", parsed
     try:
         return "payload_text", payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -254,7 +266,7 @@ def event_record(frame: Frame) -> dict[str, Any]:
     event = frame.event
     out: dict[str, Any] = {"class": type(event).__name__, "name": frame.event_name}
     if isinstance(event, BedrockEvent):
-        out["fields"] = to_wire(event)
+        out["fields"] = bounded(to_wire(event))
         if isinstance(event, Chunk):
             view = payload_view(event.bytes)
             if view is not None and view[0] == "payload":
@@ -268,7 +280,7 @@ def event_record(frame: Frame) -> dict[str, Any]:
             for name, key, _ in event._fields:
                 if getattr(event, name) is not None:
                     fields[key] = getattr(event, name)
-            out["fields"] = fields
+            out["fields"] = bounded(fields)
     elif isinstance(event, UnknownEvent):
         out.update(event_type=event.event_type, stream=event.stream)
     return out
@@ -296,8 +308,8 @@ def _block_record(block: TextBlock | ToolUseBlock | ReasoningBlock) -> dict[str,
 
 
 def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any]:
-    """The reassembled message as JSON."""
-    return {
+    """The reassembled message as JSON (nested at most :data:`MAX_JSON_DEPTH` levels)."""
+    record = {
         "stream": stream,
         "complete": result.complete,
         "role": result.role,
@@ -319,6 +331,7 @@ def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any
             for e in result.errors
         ],
     }
+    return cast(dict[str, Any], bounded(record))
 
 
 def error_record(decoded: Decoded) -> dict[str, Any]:
@@ -419,7 +432,13 @@ def _record_payload(record: dict[str, Any], where: str) -> bytes:
         return payload
     if "payload" in record:
         key = "payload"
-        text = json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False)
+        try:
+            text = json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False)
+        except RecursionError:
+            # Read at the parser's limit, it cannot always be written from deeper down.
+            raise RecordError(
+                f"{where}: payload is nested too deeply to encode; give it as payload_base64"
+            ) from None
     elif "payload_text" in record:
         key, text = "payload_text", record["payload_text"]
         if not isinstance(text, str):
@@ -562,7 +581,7 @@ def reassembled_lines(result: Reassembled, stream: str | None) -> list[str]:
         elif isinstance(block, ToolUseBlock):
             state = "" if block.complete else "  (INCOMPLETE: cut off or not valid JSON)"
             shown = (
-                json.dumps(block.input, ensure_ascii=False)
+                json_text(block.input, separators=(", ", ": "))
                 if block.input is not None
                 else repr(block.input_json)
             )
@@ -841,6 +860,12 @@ def _decode_one(
     else:
         progress.close()
         _render_text(console, decoded, view, first=body is loaded.bodies[0])
+    misfits = [f.event_error for f in decoded.frames if f.event_error is not None]
+    if misfits:
+        # Not a fault: the framing is sound and decoding went on; say where, on stderr too.
+        more = len(misfits) - 1
+        others = f" (and {more} more frame{'s' * (more != 1)} like it)" if more else ""
+        console.error(f"payload error: {misfits[0]}{others}")
     if decoded.fault is not None:
         for line in _fault_lines(decoded, loaded):
             console.error(line)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import html
 import importlib
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ._inputs import (
     InputFormatError,
     decode_body,
     detect_stream,
+    json_text,
     load_input,
     pairs_text,
 )
@@ -317,7 +317,7 @@ def _reassembled_html(result: Reassembled, stream: str | None) -> str:
             rows.append(("text", f"<pre>{html.escape(block.text)}</pre>"))
         elif isinstance(block, ToolUseBlock):
             shown = (
-                json.dumps(block.input, ensure_ascii=False, indent=2)
+                json_text(block.input, separators=None, indent=2)
                 if block.input is not None
                 else block.input_json
             )

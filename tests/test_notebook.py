@@ -19,6 +19,7 @@ from eventstream import bedrock as br
 from eventstream import notebook
 from eventstream.samples import sample_bytes
 from tests.support import shared_path
+from tests.test_cli import HOSTILE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "notebooks" / "decode-a-capture.ipynb"
@@ -176,6 +177,35 @@ def test_core_objects_render_in_notebooks() -> None:
     assert "slow <down>" in text and "5 (byte 1718)" in text
     unknown = br.decode_event(es.Message({":message-type": "event", ":event-type": "z"}), "invoke")
     assert "UnknownEvent 'z' (not in the invoke union)" in _html_text(unknown._repr_html_())
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_bedrock_streams_display_and_tabulate(name: str) -> None:
+    # Well-framed streams whose payloads lie about their shape (built in test_cli.py), typed
+    # against every union: nothing but an EventStreamError may come out, and none does here.
+    pandas = importlib.util.find_spec("pandas") is not None
+    data = HOSTILE[name]
+    for stream_name in ("auto", "invoke", "converse", "bidirectional-output", None):
+        try:
+            stream = notebook.decode_capture(data, stream=stream_name)  # type: ignore[arg-type]
+        except es.EventStreamError:  # allowed, though a fault is kept rather than raised
+            continue
+        if stream.fault is None:
+            assert stream.bytes_decoded == len(data), stream_name
+        else:  # the cut-short ones: every frame before the cut is kept
+            assert isinstance(stream.fault, es.TruncatedError) and "cut short" in name
+            assert stream.fault.offset == len(data) > stream.bytes_decoded
+        text = _html_text(stream._repr_html_())
+        assert f"{len(stream)} frames" in text and repr(stream).startswith("DecodedStream(")
+        if stream.reassembled is not None:
+            assert "Reassembled (" in text
+            misfits = [f for f in stream if f.event_error is not None]
+            assert len(stream.events) == len(stream) - len(misfits)
+        if pandas:
+            table = stream.to_dataframe()
+            assert list(table.index) == [f.index for f in stream]
+            if stream.reassembled is not None:
+                assert list(table["detail"]) == [f.event_detail() for f in stream]
 
 
 # --- to_dataframe ---------------------------------------------------------------------------
