@@ -103,13 +103,21 @@ def describe_non_eventstream(data: bytes) -> str | None:
 
 
 def as_byte_view(
-    data: bytes | bytearray | memoryview, offset: int = 0, frame_index: int = 0
+    data: bytes | bytearray | memoryview,
+    offset: int = 0,
+    frame_index: int = 0,
+    frame_offset: int | None = None,
 ) -> memoryview:
     """Return a flat unsigned-byte view of any bytes-like object (use it as a context manager).
 
-    ``offset`` and ``frame_index`` say where in the stream ``data`` goes, for the error.
+    ``offset``, ``frame_index`` and ``frame_offset`` (default: ``offset``) say where in the
+    stream ``data`` goes, for the error.
     """
-    where = {"offset": offset, "frame_index": frame_index, "frame_offset": offset}
+    where = {
+        "offset": offset,
+        "frame_index": frame_index,
+        "frame_offset": offset if frame_offset is None else frame_offset,
+    }
     try:
         view = memoryview(data)
     except TypeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from zlib import crc32
 
 from ._codec import (
@@ -93,6 +94,13 @@ class Decoder:
         """Bytes held of an incomplete frame."""
         return len(self._buffer)
 
+    @property
+    def needed(self) -> int:
+        """Bytes that would complete the pending prelude, or the pending frame once its
+        prelude is known (12 when nothing is pending). Feeding at most this much decodes at
+        most one message, which lets a reader hand messages out one at a time."""
+        return (self._total or PRELUDE_LENGTH) - len(self._buffer)
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
         """Take the next slice of the stream; return the messages it completes, in order.
 
@@ -105,25 +113,48 @@ class Decoder:
             self._room -= size
             self._buffer += data
             return []
+        messages: list[Message] = []
+        try:
+            # extend() keeps what it took before an error, so those messages are not lost.
+            messages.extend(self._messages(data))
+        except EventStreamError as exc:
+            exc.messages = tuple(messages)
+            raise
+        return messages
+
+    def _messages(self, data: bytes | bytearray | memoryview) -> Iterator[Message]:
+        """Yield each message ``data`` completes, as soon as it is decoded.
+
+        What :meth:`feed` collects, and what the I/O adapters iterate so that only one
+        message of a large read is alive at a time. Run it to the end: stopping early fails
+        the decoder (the rest of ``data`` would be lost).
+        """
         if self._failure is not None or self._closed:
             self._check_usable()
-        messages: list[Message] = []
         self._room = 0  # stays 0 if anything below raises
         try:
             if type(data) is bytes:
                 # Bytes are read as they are: slicing them costs less than slicing a view.
-                self._feed(data, messages)
+                yield from self._frames(data)
             else:
-                with as_byte_view(data) as view:
-                    self._feed(view, messages)
+                # Where the data would go in the stream, for an InputTypeError's position.
+                at = self._offset + len(self._buffer)
+                with as_byte_view(data, at, self._frame_index, self._offset) as view:
+                    yield from self._frames(view)
         except EventStreamError as exc:
-            exc.messages = tuple(messages)
             self._failure = exc
             raise
+        except GeneratorExit:
+            self._failure = DecoderStateError(
+                "a feed was stopped before all its messages were taken",
+                offset=self._offset,
+                frame_index=self._frame_index,
+                frame_offset=self._offset,
+            )
+            raise
         self._room = (self._total or PRELUDE_LENGTH) - len(self._buffer)
-        return messages
 
-    def _feed(self, view: bytes | memoryview, messages: list[Message]) -> None:
+    def _frames(self, view: bytes | memoryview) -> Iterator[Message]:
         limits = self._limits
         size = len(view)
         pos = 0
@@ -159,11 +190,11 @@ class Decoder:
                         view_of_buffer, 0, total, self._headers_length, self._prelude_crc,
                         self._offset, self._frame_index,
                     )  # fmt: skip
-            messages.append(message)
             self._offset += total
             self._frame_index += 1
             self._total = 0
             buffer.clear()
+            yield message
         if size - pos < PRELUDE_LENGTH:
             # Not even a prelude left (the usual end of a small read).
             buffer += view[pos:]
@@ -172,7 +203,6 @@ class Decoder:
         base = self._offset - pos
         frame_index = self._frame_index
         max_headers, max_payload = self._max_headers, self._max_payload
-        append = messages.append
         try:
             while size - pos >= PRELUDE_LENGTH:
                 total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
@@ -193,11 +223,13 @@ class Decoder:
                         prelude_crc,
                     )
                     break
-                append(
-                    decode_body(view, pos, total, headers_length, prelude_crc, base, frame_index)
+                message = decode_body(
+                    view, pos, total, headers_length, prelude_crc, base, frame_index
                 )
+                # Advance before handing the message out: the state is right at every yield.
                 pos += total
                 frame_index += 1
+                yield message
         finally:
             # On an error too: offset and frame_index then say where the failing frame starts.
             self._offset = base + pos

@@ -13,7 +13,7 @@ from typing import Protocol, TypeAlias
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from ._decoder import Decoder
-from ._errors import EventStreamError, InputTypeError
+from ._errors import InputTypeError
 from ._message import Message
 
 __all__ = ["iter_messages", "aiter_messages", "iter_frames", "aiter_frames", "DEFAULT_READ_SIZE"]
@@ -39,9 +39,13 @@ class AsyncReader(Protocol):
 def _sync_chunks(source: SyncReader | Iterable[BytesLike], read_size: int) -> Iterator[BytesLike]:
     read = getattr(source, "read", None)
     if callable(read):
-        while chunk := read(read_size):
+        while True:
+            chunk = read(read_size)
+            if not chunk:
+                return
             yield chunk
-        return
+            # Drop this read before the next one: two reads alive at once doubles the peak.
+            del chunk
     if isinstance(source, str | bytes | bytearray | memoryview):
         raise InputTypeError(
             "iter_messages() takes a file object or an iterable of byte chunks; "
@@ -72,12 +76,10 @@ def iter_messages(
     """
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
     for chunk in _sync_chunks(source, read_size):
-        try:
-            messages = decoder.feed(chunk)
-        except EventStreamError as exc:
-            yield from exc.messages
-            raise
-        yield from messages
+        # One message at a time, as each frame is decoded: a large read never turns into a
+        # list of hundreds of messages. Those before a fault are yielded before it.
+        yield from decoder._messages(chunk)
+        del chunk  # not alive while the next read happens
     decoder.close()
 
 
@@ -117,14 +119,9 @@ async def aiter_messages(
     """
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
     async for chunk in _async_chunks(source, read_size):
-        try:
-            messages = decoder.feed(chunk)
-        except EventStreamError as exc:
-            for message in exc.messages:
-                yield message
-            raise
-        for message in messages:
+        for message in decoder._messages(chunk):
             yield message
+        del chunk  # not alive while the next read happens
     decoder.close()
 
 

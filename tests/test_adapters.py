@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -479,3 +480,35 @@ def test_async_truncation_at_eof(data: bytes) -> None:
     assert outcome.messages == (MESSAGES[:-1] if len(data) < len(STREAM) else MESSAGES)
     assert isinstance(outcome.error, es.TruncatedError)
     assert outcome.error.offset == len(data)
+
+
+# --- memory: one message at a time ----------------------------------------------------------
+
+
+def test_iter_messages_holds_one_read_and_one_message_not_a_reads_worth() -> None:
+    one = es.Message(
+        {":event-type": "chunk", ":message-type": "event"}, b'{"bytes":"' + b"A" * 200 + b'"}'
+    ).encode()
+    data = one * 4000  # ~1 MB: 16 reads of 64 KiB, ~260 frames each
+    source = io.BytesIO(data)
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        count = sum(1 for _ in es.iter_messages(source))
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    assert count == 4000
+    # A read, a few frames, and fixed overhead. Decoding a whole read into a list first (or
+    # keeping the previous read alive during the next) would add 64 KiB or more.
+    assert peak < es.DEFAULT_READ_SIZE + 16 * 1024, peak
+
+
+def test_stopping_a_feed_midway_fails_the_decoder_closed() -> None:
+    one = es.Message({"a": "b"}, b"x").encode()
+    decoder = es.Decoder()
+    messages = decoder._messages(one * 3)
+    assert next(messages) == es.Message({"a": "b"}, b"x")
+    messages.close()  # the two other frames would be lost: the decoder says so
+    with pytest.raises(es.DecoderStateError, match="stopped before all its messages"):
+        decoder.feed(b"")

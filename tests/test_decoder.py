@@ -263,11 +263,6 @@ def test_non_bytes_input_is_an_input_type_error_and_fails_closed(bad: object) ->
     assert again.value.__cause__ is info.value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Decoder.feed() re-raises as_byte_view()'s InputTypeError with offset and "
-    "frame_index None, though it knows its stream position",
-)
 def test_input_type_error_from_feed_carries_the_stream_position() -> None:
     decoder = es.Decoder()
     decoder.feed(STREAM[: STARTS[2] + 5])
