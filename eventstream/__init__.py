@@ -13,6 +13,7 @@ from ._codec import (
 from ._decoder import Decoder
 from ._errors import (
     ChecksumError,
+    ConfigurationError,
     DecoderStateError,
     EncodeError,
     EventStreamError,
@@ -80,5 +81,6 @@ __all__ = [
     "TrailingDataError",
     "EncodeError",
     "InputTypeError",
+    "ConfigurationError",
     "DecoderStateError",
 ]

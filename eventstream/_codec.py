@@ -15,6 +15,7 @@ from types import MappingProxyType
 from zlib import crc32
 
 from ._errors import (
+    ConfigurationError,
     FrameLengthError,
     HeaderError,
     InputTypeError,
@@ -69,7 +70,9 @@ class Limits:
         for name in ("max_payload_length", "max_headers_length"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError(f"{name} must be a non-negative int or None, not {value!r}")
+                raise ConfigurationError(
+                    f"{name} must be a non-negative int or None, not {value!r}"
+                )
 
 
 DEFAULT_LIMITS = Limits()

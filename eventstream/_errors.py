@@ -19,6 +19,7 @@ __all__ = [
     "TrailingDataError",
     "EncodeError",
     "InputTypeError",
+    "ConfigurationError",
     "DecoderStateError",
 ]
 
@@ -150,6 +151,10 @@ class EncodeError(EventStreamError, ValueError):
 
 class InputTypeError(EventStreamError, TypeError):
     """The input is not a bytes-like object (bytes, bytearray, memoryview, ...)."""
+
+
+class ConfigurationError(EventStreamError, ValueError):
+    """An argument that configures the library is out of range (a negative limit, ...)."""
 
 
 class DecoderStateError(EventStreamError):

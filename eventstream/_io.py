@@ -13,7 +13,7 @@ from typing import Protocol, TypeAlias
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from ._decoder import Decoder
-from ._errors import InputTypeError
+from ._errors import ConfigurationError, InputTypeError
 from ._message import Message
 
 __all__ = ["iter_messages", "aiter_messages", "iter_frames", "aiter_frames", "DEFAULT_READ_SIZE"]
@@ -36,7 +36,14 @@ class AsyncReader(Protocol):
     def read(self, size: int, /) -> Awaitable[BytesLike]: ...
 
 
+def _check_read_size(read_size: object) -> None:
+    # read(0) returns b"", which reads as the end of input: a stream would look empty.
+    if not isinstance(read_size, int) or isinstance(read_size, bool) or read_size < 1:
+        raise ConfigurationError(f"read_size must be a positive int, not {read_size!r}")
+
+
 def _sync_chunks(source: SyncReader | Iterable[BytesLike], read_size: int) -> Iterator[BytesLike]:
+    _check_read_size(read_size)
     read = getattr(source, "read", None)
     if callable(read):
         while True:
@@ -86,6 +93,7 @@ def iter_messages(
 async def _async_chunks(
     source: AsyncReader | AsyncIterable[BytesLike], read_size: int
 ) -> AsyncIterator[BytesLike]:
+    _check_read_size(read_size)
     read = getattr(source, "read", None)
     if callable(read):
         while True:

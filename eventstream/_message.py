@@ -6,7 +6,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from html import escape
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 from zlib import crc32
 
 from ._errors import EncodeError
@@ -76,6 +76,22 @@ class Message:
     headers: Mapping[str, HeaderValue]
     payload: bytes
     _header_block: bytes | None
+
+    # Two signatures, not one union: with the union, mypy cannot infer a mixed dict literal
+    # such as {"a": "x", "n": 5} against the Mapping branch and rejects it.
+    @overload
+    def __init__(
+        self,
+        headers: Mapping[str, HeaderInput] = ...,
+        payload: bytes | bytearray | memoryview = ...,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        headers: Iterable[tuple[str, HeaderInput]],
+        payload: bytes | bytearray | memoryview = ...,
+    ) -> None: ...
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import NoReturn
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, Limits, decode
-from ._errors import EncodeError, EventStreamError, InputTypeError
+from ._errors import ConfigurationError, EncodeError, EventStreamError, InputTypeError
 from ._headers import Timestamp
 from ._io import (
     DEFAULT_READ_SIZE,
@@ -337,7 +337,7 @@ class EventVerifier:
             if not isinstance(max_skew, _dt.timedelta):
                 raise InputTypeError(f"max_skew must be a timedelta or None, not {max_skew!r}")
             if max_skew < _dt.timedelta(0):
-                raise EncodeError(f"max_skew must not be negative; got {max_skew}")
+                raise ConfigurationError(f"max_skew must not be negative; got {max_skew}")
             self._max_skew_ms = max_skew // _dt.timedelta(milliseconds=1)
         self._clock = _utc_now if clock is None else clock
         # Built once here so a bad limit is refused now, not on the first envelope.

@@ -512,3 +512,10 @@ def test_stopping_a_feed_midway_fails_the_decoder_closed() -> None:
     messages.close()  # the two other frames would be lost: the decoder says so
     with pytest.raises(es.DecoderStateError, match="stopped before all its messages"):
         decoder.feed(b"")
+
+
+@pytest.mark.parametrize("read_size", [0, -1, True])
+def test_a_read_size_below_one_is_refused(read_size: int) -> None:
+    # read(0) returns b"": without the check a whole stream would read as empty.
+    with pytest.raises(es.ConfigurationError, match="read_size"):
+        list(es.iter_messages(io.BytesIO(b"x"), read_size=read_size))

@@ -302,3 +302,10 @@ def test_memoryview_and_bytearray_inputs() -> None:
     assert es.decode(bytearray(data)) == es.decode(memoryview(data)) == es.decode(data)
     wide = memoryview(bytearray(data + b"\x00\x00"))[: len(data)]
     assert es.decode(wide).payload == b"p"
+
+
+def test_negative_limits_are_configuration_errors() -> None:
+    with pytest.raises(es.ConfigurationError, match="max_payload_length"):
+        es.Decoder(max_payload_length=-1)
+    with pytest.raises(es.ConfigurationError, match="max_headers_length"):
+        es.decode(b"", max_headers_length=-5)

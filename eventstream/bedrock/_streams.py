@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
-from .._errors import EncodeError
+from .._errors import ConfigurationError, EncodeError
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message
 from ._events import (
@@ -123,7 +123,9 @@ def _stream(name: str | None) -> Stream | None:
     try:
         return STREAMS[name]
     except KeyError:
-        raise ValueError(f"unknown stream {name!r}; choose one of {sorted(STREAMS)}") from None
+        raise ConfigurationError(
+            f"unknown stream {name!r}; choose one of {sorted(STREAMS)}"
+        ) from None
 
 
 def _text_header(message: Message, name: str) -> str | None:
