@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from ._codec import Limits, check_prelude
 from ._decoder import Decoder
-from ._errors import EventStreamError
+from ._errors import ConfigurationError, EventStreamError
 from ._headers import HEADER_TYPES, HeaderValue
 from ._message import PRELUDE_LENGTH, Message
 from .bedrock import (
@@ -415,7 +415,9 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
             return LoadedInput("har", tuple(bodies), f"{note}: {har_note}")
         return LoadedInput(fmt, (Body(decoded),), note, ambiguous=ambiguous)
     if input_format not in INPUT_FORMATS:
-        raise ValueError(f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}")
+        raise ConfigurationError(
+            f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}"
+        )
     given = f"{input_format} (as given)"
     if input_format == "raw":
         return LoadedInput("raw", (Body(data),), given, detected=False)

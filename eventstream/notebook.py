@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ._errors import EventStreamError
+from ._errors import ConfigurationError, EventStreamError
 from ._inputs import (
     Body,
     Decoded,
@@ -100,10 +100,10 @@ def _read_source(
 ) -> bytes:
     if sample is not None:
         if source is not None:
-            raise ValueError("give a source or a sample, not both")
+            raise ConfigurationError("give a source or a sample, not both")
         return sample_bytes(sample)
     if source is None:
-        raise ValueError("give a capture: a path, its bytes, or sample=<name>")
+        raise ConfigurationError("give a capture: a path, its bytes, or sample=<name>")
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from .._errors import ConfigurationError
+
 __all__ = ["Sample", "SAMPLES", "DEFAULT_SAMPLE", "sample_bytes"]
 
 
@@ -58,5 +60,5 @@ def sample_bytes(name: str = DEFAULT_SAMPLE) -> bytes:
     """Return the bytes of a bundled sample; ``ValueError`` for another name lists them."""
     # ValueError, not KeyError: a bad argument, and KeyError's str() would quote the message.
     if name not in SAMPLES:
-        raise ValueError(f"no sample {name!r}; the samples are {', '.join(SAMPLES)}")
+        raise ConfigurationError(f"no sample {name!r}; the samples are {', '.join(SAMPLES)}")
     return resources.files(__name__).joinpath(SAMPLES[name].filename).read_bytes()
