@@ -248,3 +248,13 @@ def test_chunk_requires_bytes_where_the_model_makes_it_optional() -> None:
     # A documented strictness: a chunk with no bytes carries nothing to decode.
     with pytest.raises(br.BedrockPayloadError, match="missing required key 'bytes'"):
         br.decode_event(_event("chunk", b'{"p":"abc"}'), "invoke")
+
+
+def test_non_canonical_base64_is_refused_not_silently_rewritten() -> None:
+    # Found by the Bedrock fuzz harness: "YR==" decodes to b"a" but re-encodes as "YQ==".
+    for text in (b"YR==", b"YWJj==", b"YQ==YQ=="):  # spare bits, excess padding, inner padding
+        payload = b'{"bytes":"' + text + b'","p":"a"}'
+        with pytest.raises(br.BedrockPayloadError):
+            br.decode_event(_event("chunk", payload), "invoke")
+    event = br.decode_event(_event("chunk", b'{"bytes":"YQ==","p":"a"}'), "invoke")
+    assert event == br.Chunk(bytes=b"a")

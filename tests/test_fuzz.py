@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import eventstream as es
-from tests.fuzz import corpus, invariants, replay, run
+from tests.fuzz import bedrock_invariants, corpus, invariants, replay, run
 from tests.support import frame, header
 
 # --- findings, each kept as a regression test ------------------------------------------------
@@ -41,6 +41,13 @@ def test_every_seed_satisfies_the_invariants() -> None:
         invariants.check_decode_and_fixed(seed)
     for seed in corpus.decoder_seeds(seeds):
         invariants.check_decoder(seed)
+
+
+def test_bedrock_seeds_satisfy_the_invariant() -> None:
+    seeds = bedrock_invariants.seeds()
+    assert len(seeds) == 19  # every built event and two exceptions
+    for seed in seeds:
+        bedrock_invariants.check_bedrock(seed)
 
 
 def test_split_input_reads_the_control_bytes() -> None:

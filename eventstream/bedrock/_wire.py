@@ -114,9 +114,15 @@ def _blob_decode(value: JSON, path: str) -> bytes:
     if not isinstance(value, str):
         raise WireError(path, f"expected base64 text, got {type(value).__name__}")
     try:
-        return base64.b64decode(value, validate=True)
+        data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise WireError(path, f"invalid base64 ({exc})") from None
+    # b64decode(validate=True) still ignores set bits after the last whole byte ("YR=="
+    # reads as "YQ==") and excess padding: such text would not come back on re-encoding,
+    # so refuse it rather than lose it. (validate=True leaves only ASCII to compare.)
+    if base64.b64encode(data) != value.encode("ascii"):
+        raise WireError(path, "base64 with non-zero padding bits (not canonical)")
+    return data
 
 
 def _blob_encode(value: bytes) -> str:

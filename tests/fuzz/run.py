@@ -25,15 +25,15 @@ ROOT = HERE.parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
-from tests.fuzz import corpus  # noqa: E402
+from tests.fuzz import bedrock_invariants, corpus  # noqa: E402
 
 #: Harness name -> script. Each takes one input and checks tests/fuzz/invariants.py.
 HARNESSES: dict[str, Path] = {
     "decode": HERE / "fuzz_decode.py",
     "decoder": HERE / "fuzz_decoder.py",
-    # "bedrock": HERE / "fuzz_bedrock.py" -- the typed Bedrock layer's harness goes here once
-    # eventstream/bedrock exists (issue 6 leaves it to the lead); tests/test_fuzz.py runs
-    # every entry of this table, so adding the line is all CI needs.
+    # The typed Bedrock layer: decode_event/encode_event/events/reassemble on fuzz-chosen
+    # headers and payloads inside valid frames (tests/fuzz/bedrock_invariants.py).
+    "bedrock": HERE / "fuzz_bedrock.py",
 }
 
 #: Flags every run gets: small inputs, a per-input time limit that any hang trips, and a
@@ -62,6 +62,9 @@ class Result:
 
 def seeds_for(harness: str, shared: Path | None) -> list[bytes]:
     """The seed inputs for ``harness``: our frames, plus the public vectors if given."""
+    if harness == "bedrock":
+        # Its inputs are a control pair and a payload (bedrock_invariants.frame_for).
+        return bedrock_invariants.seeds()
     seeds = list(corpus.own_seeds())
     if shared is not None:
         seeds += corpus.vector_seeds(shared)
