@@ -54,8 +54,14 @@ def test_split_input_reads_the_control_bytes() -> None:
     body = bytes(range(50))
     whole, chunks, limits = invariants.split_input(body + (0).to_bytes(2, "big"))
     assert whole == body and chunks == [bytes([b]) for b in body] and limits == {}
-    whole, chunks, limits = invariants.split_input(body + ((9 << 3) | 2).to_bytes(2, "big"))
-    assert b"".join(chunks) == body and limits == invariants.LIMIT_PROFILES[2]
+    whole, chunks, limits = invariants.split_input(body + ((9 << 4) | 2).to_bytes(2, "big"))
+    assert chunks is not None and b"".join(chunks) == body
+    assert limits == invariants.LIMIT_PROFILES[2]
+    _, chunks, _ = invariants.split_input(body + ((9 << 4) | 8).to_bytes(2, "big"))
+    assert chunks is not None and all(isinstance(c, memoryview) for c in chunks)
+    assert b"".join(chunks) == body
+    _, chunks, _ = invariants.split_input(body + (1 << 4).to_bytes(2, "big"))
+    assert chunks is None  # fed as Decoder.needed asks
     fixed, _, _ = invariants.split_input(es.Message().encode()[:12] + b"\x00\x04")
     assert fixed == invariants.fix_crcs(es.Message().encode()[:12])
 

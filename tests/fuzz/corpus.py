@@ -88,8 +88,9 @@ def vector_seeds(shared: Path) -> Iterator[bytes]:
 def decoder_seeds(seeds: Iterable[bytes]) -> Iterator[bytes]:
     """Seeds for the decoder harness: each stream with a few control suffixes."""
     for seed in seeds:
-        # one byte at a time; random cuts with small limits; random cuts with CRCs fixed
-        for control in (0, (1 << 3) | 2, (77 << 3) | 4):
+        # one byte at a time; what Decoder.needed asks, as views; random cuts with small
+        # limits; random cuts with CRCs fixed
+        for control in (0, (1 << 4) | 8, (2 << 4) | 2, (77 << 4) | 4):
             yield seed + control.to_bytes(2, "big")
 
 

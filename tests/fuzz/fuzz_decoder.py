@@ -1,10 +1,10 @@
 """Atheris harness: ``eventstream.Decoder`` fed in fuzz-chosen pieces, then closed.
 
-The input is the stream plus two control bytes that choose the cuts, the limits and whether
-the CRCs are recomputed (``split_input``). Invariant (tests/fuzz/invariants.py::
-check_decoder): the same messages and error whatever the cuts, agreeing with ``decode()``;
-only ``EventStreamError`` may escape. Run it through ``tests/fuzz/run.py``, or directly:
-``python tests/fuzz/fuzz_decoder.py CORPUS_DIR -runs=N``.
+The input is the stream plus two control bytes that choose the cuts, bytes or memoryviews,
+the limits and whether the CRCs are recomputed (``split_input``). Invariant
+(tests/fuzz/invariants.py::check_decoder): the same messages and error whatever the cuts,
+agreeing with ``decode()``; only ``EventStreamError`` may escape. Run it through
+``tests/fuzz/run.py``, or directly: ``python tests/fuzz/fuzz_decoder.py CORPUS_DIR -runs=N``.
 """
 
 from __future__ import annotations

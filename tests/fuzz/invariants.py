@@ -109,12 +109,29 @@ class Outcome:
         return (self.messages, where)
 
 
-def _run_decoder(chunks: list[bytes], limits: dict[str, int | None], data: bytes) -> Outcome:
+#: A piece of input as the harness feeds it: bytes, or a view of a bytearray.
+Chunk = bytes | bytearray | memoryview
+
+
+def _run_decoder(chunks: list[Chunk] | None, limits: dict[str, int | None], data: bytes) -> Outcome:
+    """Feed ``chunks`` (``None``: what ``Decoder.needed`` asks for each time), then close."""
     decoder = es.Decoder(**limits)
     messages: list[es.Message] = []
     try:
-        for chunk in chunks:
-            messages += decoder.feed(chunk)
+        if chunks is None:
+            pos = 0
+            while pos < len(data):
+                needed = decoder.needed
+                if needed <= 0:
+                    raise _fail(f"Decoder.needed is {needed}", data)
+                got = decoder.feed(data[pos : pos + needed])
+                if len(got) > 1:
+                    raise _fail("feeding Decoder.needed bytes completed two messages", data)
+                messages += got
+                pos += needed
+        else:
+            for chunk in chunks:
+                messages += decoder.feed(chunk)
         decoder.close()
     except es.EventStreamError as exc:
         _check_error(exc, data)
@@ -131,13 +148,15 @@ def _run_decoder(chunks: list[bytes], limits: dict[str, int | None], data: bytes
     return Outcome(messages, None)
 
 
-def split_input(data: bytes) -> tuple[bytes, list[bytes], dict[str, int | None]]:
+def split_input(data: bytes) -> tuple[bytes, list[Chunk] | None, dict[str, int | None]]:
     """Read the decoder harness's input: ``body + 2 control bytes`` -> body, chunks, limits.
 
     Bits 0-1 of the big-endian control value pick the limits (:data:`LIMIT_PROFILES`), bit 2
-    recomputes the body's CRCs (:func:`fix_crcs`). The rest, the seed, chooses the cuts: 0
-    feeds one byte at a time; any other value seeds chunk sizes of 0..40 bytes (empty chunks
-    included), so the fuzzer can steer where cuts fall.
+    recomputes the body's CRCs (:func:`fix_crcs`), bit 3 hands the chunks over as
+    memoryviews of a bytearray instead of bytes. The rest, the seed, chooses the cuts: 0
+    feeds one byte at a time; 1 gives ``None``, for feeding what ``Decoder.needed`` asks;
+    any other value seeds chunk sizes of 0..40 bytes (empty chunks included), so the fuzzer
+    can steer where cuts fall.
     """
     if len(data) < 2:
         return data, [data], {}
@@ -146,17 +165,23 @@ def split_input(data: bytes) -> tuple[bytes, list[bytes], dict[str, int | None]]
     limits = LIMIT_PROFILES[control & 3]
     if control & 4:
         body = fix_crcs(body)
-    seed = control >> 3
+    seed = control >> 4
+    if seed == 1:
+        return body, None, limits
     if seed == 0:
-        return body, [body[i : i + 1] for i in range(len(body))], limits
-    rng = random.Random(seed)
-    chunks = []
-    pos = 0
-    while pos < len(body):
-        size = rng.randint(0, 40)
-        chunks.append(body[pos : pos + size])
-        pos += size
-    return body, chunks, limits
+        bounds = [(i, i + 1) for i in range(len(body))]
+    else:
+        rng = random.Random(seed)
+        bounds = []
+        pos = 0
+        while pos < len(body):
+            size = rng.randint(0, 40)
+            bounds.append((pos, pos + size))
+            pos += size
+    if control & 8:
+        view = memoryview(bytearray(body))
+        return body, [view[a:b] for a, b in bounds], limits
+    return body, [body[a:b] for a, b in bounds], limits
 
 
 def check_decoder(data: bytes) -> None:
