@@ -198,7 +198,33 @@ class _Chain:
         return _hmac(self._key, _string_to_sign(amz_date, scope, self.prior, date_block, payload))
 
 
-class EventSigner:
+class _OnChain:
+    """What signer and verifier show of their chain (both keep ``_chain`` and ``_ended``)."""
+
+    __slots__ = ()
+    _chain: _Chain
+    _ended: bool
+
+    @property
+    def region(self) -> str:
+        return self._chain.region
+
+    @property
+    def service(self) -> str:
+        return self._chain.service
+
+    @property
+    def signature(self) -> str:
+        """Hex of the latest signature in the chain: the seed until the first envelope."""
+        return self._chain.prior
+
+    @property
+    def ended(self) -> bool:
+        """Whether the end-of-stream frame has been signed (or verified)."""
+        return self._ended
+
+
+class EventSigner(_OnChain):
     """Sign events for an AWS input event stream, chaining from the request's signature.
 
     ``seed_signature`` is the SigV4 signature of the HTTP request that opens the stream
@@ -230,24 +256,6 @@ class EventSigner:
         self._clock = _utc_now if clock is None else clock
         self._frames = 0
         self._ended = False
-
-    @property
-    def region(self) -> str:
-        return self._chain.region
-
-    @property
-    def service(self) -> str:
-        return self._chain.service
-
-    @property
-    def signature(self) -> str:
-        """Hex of the latest signature: the seed until the first event is signed."""
-        return self._chain.prior
-
-    @property
-    def ended(self) -> bool:
-        """Whether the end-of-stream frame has been signed."""
-        return self._ended
 
     def sign(self, message: Message, date: _dt.datetime | None = None) -> Message:
         """Return the signed envelope of ``message`` and advance the chain.
@@ -294,7 +302,7 @@ class EventSigner:
         )
 
 
-class EventVerifier:
+class EventVerifier(_OnChain):
     """Check the envelopes of a signed input event stream, in order; return inner events.
 
     Built from the same secret key, region and service as the signer and the seed
@@ -350,24 +358,6 @@ class EventVerifier:
         self._offset = 0
         self._ended = False
         self._failure: EventStreamError | None = None
-
-    @property
-    def region(self) -> str:
-        return self._chain.region
-
-    @property
-    def service(self) -> str:
-        return self._chain.service
-
-    @property
-    def signature(self) -> str:
-        """Hex of the last verified signature: the seed until an envelope is verified."""
-        return self._chain.prior
-
-    @property
-    def ended(self) -> bool:
-        """Whether the end-of-stream frame has been verified."""
-        return self._ended
 
     @property
     def frame_index(self) -> int:
