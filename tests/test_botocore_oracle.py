@@ -9,18 +9,9 @@ from hypothesis import HealthCheck, given, settings
 
 import eventstream as es
 from eventstream import strategies as ess
+from tests.fuzz.differential import as_botocore_sees_it
 
 botocore_eventstream = pytest.importorskip("botocore.eventstream")
-
-
-def _as_botocore_sees_it(value: es.HeaderValue) -> object:
-    if isinstance(value, es.Timestamp):
-        return value.millis
-    if isinstance(value, uuid.UUID):
-        return value.bytes
-    if isinstance(value, bool | bytes | str):
-        return value
-    return int(value)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -33,7 +24,7 @@ def test_botocore_decodes_our_frames(stream: tuple[list[es.Message], bytes]) -> 
     assert len(theirs) == len(messages)
     for ours, their in zip(messages, theirs, strict=True):
         assert their.payload == ours.payload
-        expected = {name: _as_botocore_sees_it(value) for name, value in ours.headers.items()}
+        expected = {name: as_botocore_sees_it(value) for name, value in ours.headers.items()}
         assert their.headers == expected
         # Types too: botocore maps bool headers to bool and integers to int.
         for name, value in ours.headers.items():
