@@ -10,7 +10,7 @@ from ._codec import (
     decode,
     describe_non_eventstream,
 )
-from ._decoder import Decoder
+from ._decoder import Decoder, Frame
 from ._errors import (
     ChecksumError,
     ConfigurationError,
@@ -39,7 +39,7 @@ from ._headers import (
     Short,
     Timestamp,
 )
-from ._io import DEFAULT_READ_SIZE, aiter_messages, iter_messages
+from ._io import DEFAULT_READ_SIZE, aiter_frames, aiter_messages, iter_frames, iter_messages
 from ._message import MAX_FRAME_LENGTH, MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message, encode
 
 __version__ = "0.1.0"
@@ -49,8 +49,11 @@ __all__ = [
     "encode",
     "decode",
     "Decoder",
+    "Frame",
     "iter_messages",
     "aiter_messages",
+    "iter_frames",
+    "aiter_frames",
     "DEFAULT_READ_SIZE",
     "Limits",
     "DEFAULT_MAX_PAYLOAD_LENGTH",

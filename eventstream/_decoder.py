@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import Any, NamedTuple, cast
 from zlib import crc32
 
 from ._codec import (
@@ -18,27 +19,70 @@ from ._codec import (
 from ._errors import DecoderStateError, EventStreamError, TruncatedError
 from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
 
-__all__ = ["Decoder"]
+__all__ = ["Decoder", "Frame"]
 
 _PRELUDE = struct.Struct(">III")
 _NO_LIMIT = 1 << 32
-#: A pending frame up to this size is copied to bytes to be decoded (see _feed).
+#: A pending frame up to this size is copied to bytes to be decoded (see _frames).
 _COPY_OUT_MAX = 2048
+# tuple.__new__ on the class skips NamedTuple's Python-level __new__: a third of the cost of
+# a Frame, which Decoder.frames() makes for every message.
+_new_frame = tuple.__new__
+
+
+class Frame(NamedTuple):
+    """A decoded message and where its frame sat in the stream."""
+
+    #: The decoded message.
+    message: Message
+    #: Stream offset of the frame's first byte.
+    offset: int
+    #: The frame's total length in bytes (its prelude's first field).
+    length: int
+    #: Zero-based index of the frame in the stream.
+    frame_index: int
 
 
 class Decoder:
     """Decode a stream of frames from byte slices that fall anywhere.
 
-    ``feed(data)`` returns every message that ``data`` completes; ``close()`` ends the input
-    and raises :class:`TruncatedError` if a frame is pending. The prelude is checked as soon
-    as its 12 bytes arrive, so a bogus length is rejected before anything is buffered toward
-    it. After any error the decoder fails closed: every later call raises
-    :class:`DecoderStateError`.
+    ``feed(data)`` returns every message that ``data`` completes; :meth:`messages` and
+    :meth:`frames` yield them one at a time instead (``frames`` with each frame's offset,
+    length and index). ``close()`` ends the input and raises :class:`TruncatedError` if a
+    frame is pending. The prelude is checked as soon as its 12 bytes arrive, so a bogus
+    length is rejected before anything is buffered toward it. After any error the decoder
+    fails closed: every later call raises :class:`DecoderStateError`.
 
     Work is linear in the bytes fed: complete frames are decoded in place from the fed
     buffer, and only the incomplete frame at its end is copied (once) into an internal
     buffer.
     """
+
+    # Theory of operation.
+    #
+    # State: ``_buffer`` holds the one incomplete frame (possibly empty). While fewer than 12
+    # of its bytes are known, ``_total`` is 0; once its prelude has passed check_prelude,
+    # ``_total``, ``_headers_length`` and ``_prelude_crc`` describe it. ``_offset`` is where
+    # that frame (or the next one) starts in the stream and ``_frame_index`` its index.
+    # ``_failure`` is set by the first error and ``_closed`` by close(); either makes every
+    # later call raise DecoderStateError (fail closed: no call after a fault can look like
+    # a clean stream).
+    #
+    # Each call to _run() (feed, messages, frames) first finishes the pending frame from
+    # the head of ``data``, copying only the bytes it lacks; then decodes every whole frame
+    # straight from ``data`` (no copy but payloads); then keeps the tail in ``_buffer``.
+    #
+    # The ``_room`` invariant: ``_room`` is the number of bytes feed() may append to
+    # ``_buffer`` without completing the pending prelude or frame, i.e. without decoding
+    # anything. feed() uses it for reads too small to matter (a trickling socket: 7-byte
+    # reads are 3x botocore, benchmarks/README.md) without entering the generator. It is 0
+    # while a call is running, after an error and after close(), so those calls always take
+    # the checked path; a call that completes sets it again from the pending frame.
+    #
+    # The fast loop inlines check_prelude's conditions for the frame that passes them all:
+    # a function call per frame is ~10% of the 4 KiB-read figure (benchmarks/README.md,
+    # "Chunk frames in 4 KiB reads"). A frame failing any condition goes to check_prelude,
+    # which raises the precise error; so the inline test only decides which path runs.
 
     __slots__ = (
         "_limits",
@@ -65,18 +109,14 @@ class Decoder:
         # The limits as plain ints for the per-frame check (a u32 length never exceeds 2**32).
         self._max_payload = _NO_LIMIT if max_payload_length is None else max_payload_length
         self._max_headers = _NO_LIMIT if max_headers_length is None else max_headers_length
-        # Bytes of the one incomplete frame; its prelude is known once _total is non-zero.
         self._buffer = bytearray()
         self._total = 0
         self._headers_length = 0
         self._prelude_crc = 0
-        # Stream offset of the next frame's first byte, and that frame's index.
         self._offset = 0
         self._frame_index = 0
         self._failure: EventStreamError | None = None
         self._closed = False
-        # Bytes feed() may append without finishing the pending prelude or frame, so without
-        # decoding anything; 0 while failed or closed, so those calls take the checked path.
         self._room = PRELUDE_LENGTH
 
     @property
@@ -116,31 +156,42 @@ class Decoder:
         messages: list[Message] = []
         try:
             # extend() keeps what it took before an error, so those messages are not lost.
-            messages.extend(self._messages(data))
+            messages.extend(self._run(data, False))
         except EventStreamError as exc:
             exc.messages = tuple(messages)
             raise
         return messages
 
-    def _messages(self, data: bytes | bytearray | memoryview) -> Iterator[Message]:
-        """Yield each message ``data`` completes, as soon as it is decoded.
+    def messages(self, data: bytes | bytearray | memoryview) -> Iterator[Message]:
+        """Take the next slice of the stream; yield each message it completes, as decoded.
 
-        What :meth:`feed` collects, and what the I/O adapters iterate so that only one
-        message of a large read is alive at a time. Run it to the end: stopping early fails
-        the decoder (the rest of ``data`` would be lost).
+        What :meth:`feed` collects, one at a time, so that only one message of a large read
+        need be alive. Messages before a fault are yielded before it is raised. Run the
+        iterator to the end: stopping early fails the decoder (the rest of ``data`` would be
+        lost).
         """
+        return cast(Iterator[Message], self._run(data, False))
+
+    def frames(self, data: bytes | bytearray | memoryview) -> Iterator[Frame]:
+        """Like :meth:`messages`, yielding each message as a :class:`Frame`: the message, the
+        stream offset and length of its frame, and its index."""
+        return cast(Iterator[Frame], self._run(data, True))
+
+    def _run(self, data: bytes | bytearray | memoryview, located: bool) -> Iterator[Any]:
+        # One generator serves messages() and frames(): ``located`` picks what is yielded,
+        # so the loop exists once and feed() pays no Frame per message.
         if self._failure is not None or self._closed:
             self._check_usable()
         self._room = 0  # stays 0 if anything below raises
         try:
             if type(data) is bytes:
                 # Bytes are read as they are: slicing them costs less than slicing a view.
-                yield from self._frames(data)
+                yield from self._frames(data, located)
             else:
                 # Where the data would go in the stream, for an InputTypeError's position.
                 at = self._offset + len(self._buffer)
                 with as_byte_view(data, at, self._frame_index, self._offset) as view:
-                    yield from self._frames(view)
+                    yield from self._frames(view, located)
         except EventStreamError as exc:
             self._failure = exc
             raise
@@ -154,7 +205,7 @@ class Decoder:
             raise
         self._room = (self._total or PRELUDE_LENGTH) - len(self._buffer)
 
-    def _frames(self, view: bytes | memoryview) -> Iterator[Message]:
+    def _frames(self, view: bytes | memoryview, located: bool) -> Iterator[Any]:
         limits = self._limits
         size = len(view)
         pos = 0
@@ -176,25 +227,25 @@ class Decoder:
             pos += take
             if len(buffer) < total:
                 return
+            start, index = self._offset, self._frame_index
             if total <= _COPY_OUT_MAX:
                 # A small frame is copied out whole: slicing bytes beats slicing a view.
-                frame = bytes(buffer)
                 message = decode_body(
-                    frame, 0, total, self._headers_length, self._prelude_crc,
-                    self._offset, self._frame_index,
+                    bytes(buffer), 0, total, self._headers_length, self._prelude_crc,
+                    start, index,
                 )  # fmt: skip
             else:
                 # A view, so the CRC reads a large frame in place; released before clear().
                 with memoryview(buffer) as view_of_buffer:
                     message = decode_body(
                         view_of_buffer, 0, total, self._headers_length, self._prelude_crc,
-                        self._offset, self._frame_index,
+                        start, index,
                     )  # fmt: skip
-            self._offset += total
-            self._frame_index += 1
+            self._offset = start + total
+            self._frame_index = index + 1
             self._total = 0
             buffer.clear()
-            yield message
+            yield _new_frame(Frame, (message, start, total, index)) if located else message
         if size - pos < PRELUDE_LENGTH:
             # Not even a prelude left (the usual end of a small read).
             buffer += view[pos:]
@@ -206,8 +257,8 @@ class Decoder:
         try:
             while size - pos >= PRELUDE_LENGTH:
                 total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
-                # check_prelude's checks, inline for the frame that passes them all; any frame
-                # that fails one goes to check_prelude, which raises the precise error.
+                # check_prelude's checks, inline for the frame that passes them all (see the
+                # theory of operation above).
                 if (
                     crc32(view[pos : pos + 8]) != prelude_crc
                     or total < MIN_FRAME_LENGTH
@@ -229,7 +280,10 @@ class Decoder:
                 # Advance before handing the message out: the state is right at every yield.
                 pos += total
                 frame_index += 1
-                yield message
+                if located:
+                    yield _new_frame(Frame, (message, base + pos - total, total, frame_index - 1))
+                else:
+                    yield message
         finally:
             # On an error too: offset and frame_index then say where the failing frame starts.
             self._offset = base + pos

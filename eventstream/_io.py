@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, cast
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
-from ._decoder import Decoder
+from ._decoder import Decoder, Frame
 from ._errors import ConfigurationError, InputTypeError
 from ._message import Message
 
@@ -68,6 +68,23 @@ def _sync_chunks(source: SyncReader | Iterable[BytesLike], read_size: int) -> It
     yield from chunks
 
 
+def _decoded(
+    source: SyncReader | Iterable[BytesLike],
+    located: bool,
+    read_size: int,
+    max_payload_length: int | None,
+    max_headers_length: int | None,
+) -> Iterator[Any]:
+    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
+    take = decoder.frames if located else decoder.messages
+    for chunk in _sync_chunks(source, read_size):
+        # One message at a time, as each frame is decoded: a large read never turns into a
+        # list of hundreds of messages. Those before a fault are yielded before it.
+        yield from take(chunk)
+        del chunk  # not alive while the next read happens
+    decoder.close()
+
+
 def iter_messages(
     source: SyncReader | Iterable[BytesLike],
     *,
@@ -81,13 +98,21 @@ def iter_messages(
     urllib3's ``stream()`` and botocore's ``StreamingBody``. Messages decoded before a fault
     are yielded before the error is raised.
     """
-    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
-    for chunk in _sync_chunks(source, read_size):
-        # One message at a time, as each frame is decoded: a large read never turns into a
-        # list of hundreds of messages. Those before a fault are yielded before it.
-        yield from decoder._messages(chunk)
-        del chunk  # not alive while the next read happens
-    decoder.close()
+    messages = _decoded(source, False, read_size, max_payload_length, max_headers_length)
+    return cast(Iterator[Message], messages)
+
+
+def iter_frames(
+    source: SyncReader | Iterable[BytesLike],
+    *,
+    read_size: int = DEFAULT_READ_SIZE,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> Iterator[Frame]:
+    """Like :func:`iter_messages`, yielding each message as a :class:`Frame` (with the
+    offset, length and index of its frame): layers above put them in their errors."""
+    frames = _decoded(source, True, read_size, max_payload_length, max_headers_length)
+    return cast(Iterator[Frame], frames)
 
 
 async def _async_chunks(
@@ -112,7 +137,23 @@ async def _async_chunks(
         yield chunk
 
 
-async def aiter_messages(
+async def _adecoded(
+    source: AsyncReader | AsyncIterable[BytesLike],
+    located: bool,
+    read_size: int,
+    max_payload_length: int | None,
+    max_headers_length: int | None,
+) -> AsyncIterator[Any]:
+    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
+    take = decoder.frames if located else decoder.messages
+    async for chunk in _async_chunks(source, read_size):
+        for item in take(chunk):
+            yield item
+        del chunk  # not alive while the next read happens
+    decoder.close()
+
+
+def aiter_messages(
     source: AsyncReader | AsyncIterable[BytesLike],
     *,
     read_size: int = DEFAULT_READ_SIZE,
@@ -125,58 +166,17 @@ async def aiter_messages(
     ``iter_chunked(n)``, and objects with an async ``read(size)`` such as aiohttp's
     ``response.content``.
     """
-    decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
-    async for chunk in _async_chunks(source, read_size):
-        for message in decoder._messages(chunk):
-            yield message
-        del chunk  # not alive while the next read happens
-    decoder.close()
+    messages = _adecoded(source, False, read_size, max_payload_length, max_headers_length)
+    return cast(AsyncIterator[Message], messages)
 
 
-def _frame_length(message: Message) -> int:
-    return 16 + len(message.header_block()) + len(message.payload)
-
-
-def iter_frames(
-    source: SyncReader | Iterable[BytesLike],
-    *,
-    read_size: int = DEFAULT_READ_SIZE,
-    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
-    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
-) -> Iterator[tuple[int, int, Message]]:
-    """Like :func:`iter_messages`, yielding ``(offset, frame_index, message)``.
-
-    ``offset`` is where the frame starts in the stream: layers above use it in their errors.
-    """
-    offset = 0
-    messages = iter_messages(
-        source,
-        read_size=read_size,
-        max_payload_length=max_payload_length,
-        max_headers_length=max_headers_length,
-    )
-    for index, message in enumerate(messages):
-        yield offset, index, message
-        offset += _frame_length(message)
-
-
-async def aiter_frames(
+def aiter_frames(
     source: AsyncReader | AsyncIterable[BytesLike],
     *,
     read_size: int = DEFAULT_READ_SIZE,
     max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
     max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
-) -> AsyncIterator[tuple[int, int, Message]]:
+) -> AsyncIterator[Frame]:
     """The async twin of :func:`iter_frames`."""
-    offset = 0
-    index = 0
-    messages = aiter_messages(
-        source,
-        read_size=read_size,
-        max_payload_length=max_payload_length,
-        max_headers_length=max_headers_length,
-    )
-    async for message in messages:
-        yield offset, index, message
-        offset += _frame_length(message)
-        index += 1
+    frames = _adecoded(source, True, read_size, max_payload_length, max_headers_length)
+    return cast(AsyncIterator[Frame], frames)

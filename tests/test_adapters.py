@@ -507,7 +507,7 @@ def test_iter_messages_holds_one_read_and_one_message_not_a_reads_worth() -> Non
 def test_stopping_a_feed_midway_fails_the_decoder_closed() -> None:
     one = es.Message({"a": "b"}, b"x").encode()
     decoder = es.Decoder()
-    messages = decoder._messages(one * 3)
+    messages = decoder.messages(one * 3)
     assert next(messages) == es.Message({"a": "b"}, b"x")
     messages.close()  # the two other frames would be lost: the decoder says so
     with pytest.raises(es.DecoderStateError, match="stopped before all its messages"):

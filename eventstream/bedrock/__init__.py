@@ -52,6 +52,8 @@ from ._events import (
     ValidationException,
     WebLocation,
 )
+from ._anthropic import AnthropicEvent, read_anthropic
+from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
     ReasoningBlock,
     Reassembled,
@@ -64,13 +66,17 @@ from ._reassemble import (
 from ._streams import (
     PADDING_ALPHABET,
     STREAMS,
+    EventReader,
     Stream,
+    StreamChoice,
     StreamName,
     TypedEvent,
     aevents,
     decode_event,
     encode_event,
     events,
+    exception_body,
+    stream_from_path,
 )
 
 __all__ = [
@@ -79,11 +85,16 @@ __all__ = [
     "encode_event",
     "events",
     "aevents",
+    "EventReader",
+    "exception_body",
     "STREAMS",
     "Stream",
     "StreamName",
+    "StreamChoice",
+    "stream_from_path",
     "TypedEvent",
     "PADDING_ALPHABET",
+    "MAX_JSON_DEPTH",
     # reassembly
     "reassemble",
     "Reassembler",
@@ -92,6 +103,9 @@ __all__ = [
     "ToolUseBlock",
     "ReasoningBlock",
     "StreamError",
+    # Anthropic's events inside Invoke chunks
+    "AnthropicEvent",
+    "read_anthropic",
     # events
     "BedrockEvent",
     "Chunk",

@@ -8,7 +8,6 @@ call cut by ``max_tokens`` with no stop, and errors sent inside a normal chunk.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from ._events import (
     ToolUseStart,
     UnknownException,
 )
+from ._anthropic import AnthropicEvent, read_anthropic
+from ._json import json_text, loads, pairs_text
 from ._streams import TypedEvent
 from ._wire import to_wire
 
@@ -116,6 +117,53 @@ class Reassembled:
     def tool_uses(self) -> tuple[ToolUseBlock, ...]:
         """The tool calls, in order."""
         return tuple(b for b in self.content if isinstance(b, ToolUseBlock))
+
+    @property
+    def status(self) -> str:
+        """``complete``, or ``incomplete:`` and why (the first error, or a missing end)."""
+        if self.complete:
+            return "complete"
+        if self.errors:
+            return f"incomplete: ended by {self.errors[0].type}"
+        return "incomplete: the stream ended before its last event"
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The answer as ``(label, text)`` rows for people: what the CLI and the notebook
+        show. A text may span lines."""
+        rows: list[tuple[str, str]] = []
+        for label, value in (("model", self.model), ("id", self.id), ("role", self.role)):
+            if value:
+                rows.append((label, value))
+        for block in self.content:
+            if isinstance(block, TextBlock):
+                cited = f"\n({len(block.citations)} citations)" if block.citations else ""
+                rows.append(("text", block.text + cited))
+            elif isinstance(block, ToolUseBlock):
+                state = "" if block.complete else "  (INCOMPLETE: cut off or not valid JSON)"
+                shown = (
+                    json_text(block.input, separators=(", ", ": "))
+                    if block.input is not None
+                    else repr(block.input_json)
+                )
+                rows.append(("tool call", f"{block.name}  id={block.id}{state}\ninput {shown}"))
+            elif block.redacted_content is not None:
+                rows.append(("reasoning", f"(redacted, {len(block.redacted_content)} bytes)"))
+            else:
+                signature = block.signature
+                signed = f"\n(signature, {len(signature)} characters)" if signature else ""
+                rows.append(("reasoning", block.text + signed))
+        if not self.content:
+            rows.append(("content", "(none)"))
+        rows.append(("stop reason", self.stop_reason or "(none)"))
+        if self.usage:
+            rows.append(("usage", pairs_text(self.usage)))
+        if self.metrics:
+            rows.append(("metrics", pairs_text(self.metrics)))
+        for error in self.errors:
+            status = f"HTTP {error.status_code}, " if error.status_code is not None else ""
+            retry = {True: "retryable", False: "not retryable", None: "in-band"}[error.retryable]
+            rows.append(("error", f"{error.type} ({status}{retry}): {error.message}"))
+        return rows
 
     def to_converse(self) -> dict[str, Any]:
         """The non-streaming Converse response this stream amounts to (boto3's shape)."""
@@ -209,7 +257,7 @@ class Reassembler:
     def add(self, event: TypedEvent) -> None:
         """Take the next event of the stream (exceptions as values included)."""
         if isinstance(event, Chunk):
-            self._add_anthropic(event)
+            self._add_chunk(event)
         elif isinstance(event, BedrockException):
             if isinstance(event, ErrorFrame):
                 name = event.error_code
@@ -264,77 +312,66 @@ class Reassembler:
         elif isinstance(delta, CitationDelta):
             self._block(index, "text").citations.append(delta)
 
-    def _add_anthropic(self, chunk: Chunk) -> None:
-        # The chunk's JSON is the model's, not the event stream's: read every value through
-        # _obj/_str/_int so that an odd type is skipped, never a crash.
+    def _add_chunk(self, chunk: Chunk) -> None:
         try:
-            body = json.loads(chunk.bytes)
-        except (ValueError, RecursionError):
+            value = loads(chunk.bytes)
+        except ValueError:
             self._errors.append(StreamError("invalid_chunk", "a chunk's bytes are not JSON"))
             return
-        if not isinstance(body, dict):
+        self.add_anthropic(read_anthropic(value))
+
+    def add_anthropic(self, event: AnthropicEvent | None) -> None:
+        """Take the Anthropic event inside the next ``chunk`` (``None``: not one), for a
+        caller that has read it already; :meth:`add` reads a chunk itself."""
+        if event is None:
             return
-        kind = body.get("type")
-        index = _int(body.get("index"))
+        kind, index = event.type, event.index
         if kind == "message_start":
-            message = _obj(body.get("message"))
-            self._role = _str(message.get("role")) or self._role
-            self._model = _str(message.get("model")) or self._model
-            self._id = _str(message.get("id")) or self._id
-            self._usage.update(_obj(message.get("usage")))
+            self._role = event.role or self._role
+            self._model = event.model or self._model
+            self._id = event.id or self._id
+            self._usage.update(event.usage)
         elif kind == "content_block_start" and index is not None:
-            start = _obj(body.get("content_block"))
-            block_type = start.get("type")
-            if block_type == "tool_use":
+            if event.block_type == "tool_use":
                 self._blocks[index] = _Open(
-                    "tool_use",
-                    tool_id=_str(start.get("id")) or "",
-                    tool_name=_str(start.get("name")) or "",
+                    "tool_use", tool_id=event.tool_id or "", tool_name=event.tool_name or ""
                 )
-            elif block_type in ("thinking", "redacted_thinking"):
+            elif event.block_type in ("thinking", "redacted_thinking"):
                 block = self._blocks[index] = _Open("reasoning")
-                if block_type == "redacted_thinking":
+                if event.block_type == "redacted_thinking":
                     try:
-                        block.redacted = base64.b64decode(_str(start.get("data")) or "")
+                        block.redacted = base64.b64decode(event.redacted_data or "")
                     except ValueError:  # binascii.Error is a ValueError
                         self._errors.append(
                             StreamError("invalid_chunk", "redacted_thinking data is not base64")
                         )
             else:
-                self._blocks[index] = _Open("text", parts=[_str(start.get("text")) or ""])
+                self._blocks[index] = _Open("text", parts=[event.text or ""])
         elif kind == "content_block_delta" and index is not None:
-            self._add_anthropic_delta(index, _obj(body.get("delta")))
+            self._add_anthropic_delta(index, event)
         elif kind == "content_block_stop" and index is not None:
             self._block(index, "text").stopped = True
         elif kind == "message_delta":
-            delta = _obj(body.get("delta"))
-            self._stop_reason = _str(delta.get("stop_reason")) or self._stop_reason
-            self._stop_sequence = _str(delta.get("stop_sequence")) or self._stop_sequence
-            self._usage.update(_obj(body.get("usage")))
+            self._stop_reason = event.stop_reason or self._stop_reason
+            self._stop_sequence = event.stop_sequence or self._stop_sequence
+            self._usage.update(event.usage)
         elif kind == "message_stop":
-            self._metrics.update(_obj(body.get("amazon-bedrock-invocationMetrics")))
+            self._metrics.update(event.metrics)
             self._complete = True
         elif kind == "error":
-            # An error can arrive inside a normal chunk (for example overloaded_error).
-            error = body.get("error")
-            if isinstance(error, dict):
-                kind_name = _str(error.get("type")) or "error"
-                text = _str(error.get("message")) or ""
-            else:
-                kind_name, text = "error", "" if error is None else str(error)
-            self._errors.append(StreamError(kind_name, text))
+            self._errors.append(StreamError(event.error_type or "error", event.error_message or ""))
 
-    def _add_anthropic_delta(self, index: int, delta: dict[str, Any]) -> None:
-        kind = delta.get("type")
+    def _add_anthropic_delta(self, index: int, event: AnthropicEvent) -> None:
+        kind = event.delta_type
         if kind == "text_delta":
-            self._block(index, "text").parts.append(_str(delta.get("text")) or "")
+            self._block(index, "text").parts.append(event.text or "")
         elif kind == "input_json_delta":
-            self._block(index, "tool_use").parts.append(_str(delta.get("partial_json")) or "")
+            self._block(index, "tool_use").parts.append(event.text or "")
         elif kind == "thinking_delta":
-            self._block(index, "reasoning").parts.append(_str(delta.get("thinking")) or "")
+            self._block(index, "reasoning").parts.append(event.text or "")
         elif kind == "signature_delta":
             block = self._block(index, "reasoning")
-            block.signature = (block.signature or "") + (_str(delta.get("signature")) or "")
+            block.signature = (block.signature or "") + (event.signature or "")
 
     def result(self) -> Reassembled:
         """The message as it stands: call it at the end, or at any point for a partial view."""
@@ -359,26 +396,14 @@ class Reassembler:
         if block.kind == "tool_use":
             try:
                 # No input text at all means an empty input object, as the start event says.
-                parsed = json.loads(text) if text else {}
+                parsed = loads(text) if text else {}
                 ok = True
-            except (ValueError, RecursionError):
+            except ValueError:
                 parsed, ok = None, False
             return ToolUseBlock(block.tool_id, block.tool_name, parsed, text, ok and block.stopped)
         if block.kind == "reasoning":
             return ReasoningBlock(text, block.signature, block.redacted)
         return TextBlock(text, tuple(block.citations))
-
-
-def _obj(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def reassemble(events: Iterable[TypedEvent]) -> Reassembled:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._errors import ConfigurationError, EncodeError
+from .._decoder import Frame
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message
 from ._events import (
@@ -34,6 +34,7 @@ from ._events import (
     UnknownException,
     ValidationException,
 )
+from ._json import dumps, parse, too_deep
 from ._wire import WireError, from_wire, to_wire
 
 __all__ = [
@@ -46,10 +47,14 @@ __all__ = [
     "events",
     "aevents",
     "TypedEvent",
-    "MAX_JSON_DEPTH",
+    "EventReader",
+    "stream_from_path",
+    "exception_body",
 ]
 
 StreamName: TypeAlias = Literal["invoke", "converse", "bidirectional-input", "bidirectional-output"]
+#: A stream name, or ``"auto"``: settle it from the first event frame (see :class:`EventReader`).
+StreamChoice: TypeAlias = StreamName | Literal["auto"]
 #: What ``decode_event`` returns: an event, an exception value, or a kept unknown frame.
 TypedEvent: TypeAlias = BedrockEvent | BedrockException | UnknownEvent
 
@@ -67,6 +72,8 @@ class Stream:
     direction: Literal["response", "request"]
     events: tuple[type[BedrockEvent], ...]
     exceptions: tuple[type[BedrockException], ...]
+    #: The operation's HTTP path (the service model's requestUri); ``{modelId}`` is the model.
+    http_path: str
 
     def event_class(self, event_type: str) -> type[BedrockEvent] | None:
         """The class for ``:event-type`` in this union, or ``None``."""
@@ -92,7 +99,7 @@ STREAMS: dict[str, Stream] = {
     for stream in (
         Stream(
             "invoke", "ResponseStream", "InvokeModelWithResponseStream", "response",
-            (Chunk,), _ALL_EXCEPTIONS,
+            (Chunk,), _ALL_EXCEPTIONS, "/model/{modelId}/invoke-with-response-stream",
         ),
         Stream(
             "converse", "ConverseStreamOutput", "ConverseStream", "response",
@@ -100,14 +107,17 @@ STREAMS: dict[str, Stream] = {
              Metadata),
             # The Converse union has no modelTimeoutException.
             tuple(c for c in _ALL_EXCEPTIONS if c is not ModelTimeoutException),
+            "/model/{modelId}/converse-stream",
         ),
         Stream(
             "bidirectional-output", "InvokeModelWithBidirectionalStreamOutput",
             "InvokeModelWithBidirectionalStream", "response", (Chunk,), _ALL_EXCEPTIONS,
+            "/model/{modelId}/invoke-with-bidirectional-stream",
         ),
         Stream(
             "bidirectional-input", "InvokeModelWithBidirectionalStreamInput",
             "InvokeModelWithBidirectionalStream", "request", (Chunk,), (),
+            "/model/{modelId}/invoke-with-bidirectional-stream",
         ),
     )
 }  # fmt: skip
@@ -122,10 +132,103 @@ def _stream(name: str | None) -> Stream | None:
         return None
     try:
         return STREAMS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name
         raise ConfigurationError(
             f"unknown stream {name!r}; choose one of {sorted(STREAMS)}"
         ) from None
+
+
+def _check_choice(stream: object) -> None:
+    if stream != "auto":
+        _stream(stream)  # type: ignore[arg-type]
+
+
+# A path names the stream its response carries; the request stream of a bidirectional call
+# travels the other way on the same path.
+_BY_PATH_SUFFIX: dict[str, StreamName] = {
+    s.http_path.rsplit("}", 1)[1]: cast(StreamName, s.name)
+    for s in STREAMS.values()
+    if s.direction == "response"
+}
+
+
+def stream_from_path(url: str) -> StreamName | None:
+    """The response stream a request URL or path implies (by its operation's path), or
+    ``None``."""
+    path = url.split("?", 1)[0].rstrip("/")
+    return next((name for suffix, name in _BY_PATH_SUFFIX.items() if path.endswith(suffix)), None)
+
+
+def _guess(event_type: str) -> tuple[StreamName | None, str]:
+    """The stream whose first event is ``event_type``, and a note saying how it was told."""
+    if event_type == "chunk":
+        return "invoke", (
+            "invoke (detected from its 'chunk' events; a bidirectional stream needs --stream)"
+        )
+    if STREAMS["converse"].event_class(event_type) is not None:
+        return "converse", f"converse (detected from its {event_type!r} event)"
+    return None, f"unknown (the first event type, {event_type!r}, is in no Bedrock stream)"
+
+
+#: decode_event's default for ``payload_json``: parse the payload.
+_UNPARSED: Any = object()
+
+#: The stream note while no event frame has settled ``stream="auto"``.
+_NO_EVENT_NOTE = "unknown (no event frame to detect it from; exceptions decode anyway)"
+
+
+class EventReader:
+    """Sans-IO typing of a stream's frames: messages in, typed events out.
+
+    ``stream="auto"`` settles the union from the first event frame (``chunk``: invoke; a
+    Converse event: converse); frames before it, exceptions and errors, decode against every
+    union. ``hint`` is a stream already known for "auto" (from a request URL, say).
+    ``stream`` and ``stream_note`` say which union is in use and how it was chosen.
+    """
+
+    __slots__ = ("stream", "stream_note", "strict", "_auto")
+
+    def __init__(
+        self,
+        stream: StreamChoice | None = "auto",
+        *,
+        strict: bool = False,
+        hint: StreamName | None = None,
+    ) -> None:
+        _check_choice(stream)
+        self.strict = strict
+        self._auto = stream == "auto" and hint is None
+        self.stream: StreamName | None
+        if stream == "auto":
+            self.stream = hint
+            self.stream_note = f"{hint} (from the request URL)" if hint else _NO_EVENT_NOTE
+        else:
+            self.stream = stream
+            self.stream_note = f"{stream} (as given)" if stream else "none (as given)"
+
+    def read(
+        self,
+        message: Message,
+        *,
+        offset: int | None = None,
+        frame_index: int | None = None,
+        payload_json: Any = _UNPARSED,
+    ) -> TypedEvent:
+        """The typed event of ``message``, as :func:`decode_event` gives it; ``offset`` and
+        ``frame_index`` say where its frame starts, for errors."""
+        if self._auto and message.headers.get(":message-type") == "event":
+            self._auto = False
+            event_type = message.headers.get(":event-type")
+            if isinstance(event_type, str):
+                self.stream, self.stream_note = _guess(event_type)
+        return decode_event(
+            message, self.stream, strict=self.strict, frame_index=frame_index, offset=offset,
+            payload_json=payload_json,
+        )  # fmt: skip
+
+    def read_frame(self, frame: Frame) -> TypedEvent:
+        """The typed event of a decoded :class:`~eventstream.Frame`."""
+        return self.read(frame.message, offset=frame.offset, frame_index=frame.frame_index)
 
 
 def _text_header(message: Message, name: str) -> str | None:
@@ -140,14 +243,17 @@ def decode_event(
     strict: bool = False,
     frame_index: int | None = None,
     offset: int | None = None,
+    payload_json: Any = _UNPARSED,
 ) -> TypedEvent:
     """Map one message to its typed event; exception frames are returned, not raised.
 
     ``stream`` names the union; an event or exception name outside it becomes
     :class:`UnknownEvent` / :class:`UnknownException` (keeping the whole message), or raises
     :class:`UnexpectedEventError` when ``strict``. A payload that does not fit its declared
-    shape raises :class:`BedrockPayloadError`. ``frame_index`` and ``offset`` (where the frame
-    starts in its stream) go into errors and exception values.
+    shape, or is not strict JSON, raises :class:`BedrockPayloadError`. ``frame_index`` and
+    ``offset`` (where the frame starts in its stream) go into errors and exception values.
+    ``payload_json`` spares a second parse to a caller that has parsed the payload already
+    (strict JSON, as the payload's bytes say); it is not modified.
     """
     union = _stream(stream)
     where = {"frame_index": frame_index, "offset": offset, "frame_offset": offset}
@@ -162,7 +268,7 @@ def decode_event(
                     **where,
                 )  # fmt: skip
             return UnknownEvent(name, message, stream)
-        return _decode_payload(cls, message, where)
+        return _decode_payload(cls, message, where, payload_json)
     if message_type == "exception":
         name = _text_header(message, ":exception-type") or ""
         exc_cls = union.exception_class(name) if union else _ANY_EXCEPTION.get(name)
@@ -172,9 +278,9 @@ def decode_event(
                     f"exception {name!r} is not in the {stream} stream's union", frame=message,
                     **where,
                 )  # fmt: skip
-            text = _exception_text(message)
+            text = _exception_text(message, payload_json)
             return UnknownException(text, frame=message, name=name, **where)
-        return _decode_exception(exc_cls, message, where)
+        return _decode_exception(exc_cls, message, where, payload_json)
     if message_type == "error":
         return ErrorFrame(
             _text_header(message, ":error-message") or "",
@@ -189,49 +295,28 @@ def decode_event(
     return UnknownEvent(_text_header(message, ":event-type") or "", message, stream)
 
 
-#: Deepest JSON nesting accepted in a payload: deeper values cannot be re-encoded safely
-#: (json.dumps recurses), and no Bedrock shape comes close.
-MAX_JSON_DEPTH = 200
-
-
-def _too_deep(payload: bytes, value: Any) -> bool:
-    # Cheap test first: fewer brackets than the limit cannot nest that deep.
-    if payload.count(b"[") + payload.count(b"{") <= MAX_JSON_DEPTH:
-        return False
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
-
-
-def _json_value(message: Message) -> tuple[Any, str | None]:
-    """The payload's JSON value, or ``(None, why not)``."""
-    try:
-        value = json.loads(message.payload)
-    # JSONDecodeError and UnicodeDecodeError are ValueErrors; deep nesting is a RecursionError.
-    except (ValueError, RecursionError) as exc:
-        return None, f"payload is not JSON ({exc})"
-    if _too_deep(message.payload, value):
-        return None, f"payload JSON nests deeper than {MAX_JSON_DEPTH} levels"
+def _json_object(message: Message, value: Any = _UNPARSED) -> tuple[Any, str | None]:
+    """The payload's JSON object (``value`` if parsed already), or ``(None, why not)``."""
+    if value is _UNPARSED:
+        value, problem = parse(message.payload)
+        if problem is not None:
+            return None, problem
+    elif too_deep(message.payload, value):
+        return parse(message.payload)  # the same verdict, in the same words
     if not isinstance(value, dict):
         return None, f"payload is JSON {type(value).__name__}, not an object"
     return value, None
 
 
 def _decode_payload(
-    cls: type[BedrockEvent], message: Message, where: dict[str, int | None]
+    cls: type[BedrockEvent], message: Message, where: dict[str, int | None], value: Any
 ) -> BedrockEvent:
-    body, problem = _json_value(message)
+    body, problem = _json_object(message, value)
     if problem is not None:
         raise BedrockPayloadError(problem, frame=message, **where)
     padding = body.get("p")
     if isinstance(padding, str) and _is_padding(padding):
+        body = body.copy()  # the caller's parse stays as the payload says
         del body["p"]
     else:
         # Absent, or not Bedrock's padding: a "p" that is there stays an ordinary extra key.
@@ -251,22 +336,22 @@ def _is_padding(text: str) -> bool:
     return PADDING_ALPHABET.startswith(text)
 
 
-def _exception_text(message: Message) -> str:
-    body, _ = _json_value(message)
+def _exception_text(message: Message, value: Any = _UNPARSED) -> str:
+    body, _ = _json_object(message, value)
     if body is not None and isinstance(body.get("message"), str):
         return str(body["message"])
     return message.payload.decode("utf-8", "replace")
 
 
 def _decode_exception(
-    cls: type[BedrockException], message: Message, where: dict[str, int | None]
+    cls: type[BedrockException], message: Message, where: dict[str, int | None], value: Any
 ) -> BedrockException:
-    body, _ = _json_value(message)
+    body, _ = _json_object(message, value)
     if body is None:
         # Still the exception it says it is (a throttling error must stay retryable); the
         # payload that is not a JSON object is kept as it came.
         exception = cls(
-            _exception_text(message),
+            _exception_text(message, value),
             offset=where["offset"],
             frame_index=where["frame_index"],
             frame_offset=where["frame_offset"],
@@ -274,6 +359,7 @@ def _decode_exception(
         exception.raw_payload = message.payload
         return exception
     kwargs: dict[str, Any] = {}
+    body = body.copy()  # the caller's parse stays as the payload says
     text = body.pop("message", "")
     if not isinstance(text, str):
         body["message"], text = text, ""  # kept in extra, so it goes back on the wire as it was
@@ -303,13 +389,24 @@ def _padding_for(event: BedrockEvent, padding: bool | str) -> str | None:
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
-    # Bedrock sends compact JSON with keys sorted at every level, UTF-8 unescaped.
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
-        return text.encode()
-    except UnicodeEncodeError:
-        # A lone surrogate (which JSON can carry as an escape) has no UTF-8 form: escape all.
-        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return dumps(body)
+    except ValueError as exc:  # NaN or an infinity: no JSON can carry it
+        raise EncodeError(f"the event holds a value JSON cannot carry ({exc})") from None
+    except RecursionError:
+        raise EncodeError("the event's JSON nests too deeply to be written") from None
+
+
+def exception_body(exception: BedrockException) -> dict[str, Any]:
+    """The JSON object an exception frame carries: ``message``, the modelled fields that are
+    set (``originalStatusCode``, ...) and the keys kept in ``extra``."""
+    # A non-string "message" that arrived stays in extra and goes back as it came.
+    body: dict[str, Any] = {"message": exception.message, **exception.extra}
+    for name, key, _ in exception._fields:
+        value = getattr(exception, name)
+        if value is not None:
+            body[key] = value
+    return body
 
 
 def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
@@ -340,13 +437,7 @@ def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
         if event.raw_payload is not None:
             payload = event.raw_payload
         else:
-            # A non-string "message" that arrived stays in extra and goes back as it came.
-            body: dict[str, Any] = {"message": event.message, **event.extra}
-            for name, key, _ in event._fields:
-                value = getattr(event, name)
-                if value is not None:
-                    body[key] = value
-            payload = _dumps(body)
+            payload = _dumps(exception_body(event))
         return Message._trusted(
             {
                 ":exception-type": event.exception_type,
@@ -372,7 +463,7 @@ def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
 
 def events(
     source: SyncReader | Iterable[BytesLike],
-    stream: StreamName,
+    stream: StreamChoice,
     *,
     raise_exceptions: bool = True,
     strict: bool = False,
@@ -382,19 +473,20 @@ def events(
 ) -> Iterator[TypedEvent]:
     """Yield typed events from any byte source :func:`eventstream.iter_messages` accepts.
 
-    By default an exception frame is raised as its class (after every event before it was
-    yielded); with ``raise_exceptions=False`` it is yielded as a value. The limits are the
-    decoder's.
+    ``stream`` names the union, or is ``"auto"``: settled from the first event frame (see
+    :class:`EventReader`). By default an exception frame is raised as its class (after every
+    event before it was yielded); with ``raise_exceptions=False`` it is yielded as a value.
+    The limits are the decoder's.
     """
-    _stream(stream)
+    reader = EventReader(stream, strict=strict)
     frames = iter_frames(
         source,
         read_size=read_size,
         max_payload_length=max_payload_length,
         max_headers_length=max_headers_length,
     )
-    for offset, index, message in frames:
-        event = decode_event(message, stream, strict=strict, frame_index=index, offset=offset)
+    for frame in frames:
+        event = reader.read_frame(frame)
         if raise_exceptions and isinstance(event, BedrockException):
             raise event
         yield event
@@ -402,7 +494,7 @@ def events(
 
 async def aevents(
     source: AsyncReader | AsyncIterable[BytesLike],
-    stream: StreamName,
+    stream: StreamChoice,
     *,
     raise_exceptions: bool = True,
     strict: bool = False,
@@ -411,15 +503,15 @@ async def aevents(
     max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
 ) -> AsyncIterator[TypedEvent]:
     """The async twin of :func:`events`, over :func:`eventstream.aiter_messages` sources."""
-    _stream(stream)
+    reader = EventReader(stream, strict=strict)
     frames = aiter_frames(
         source,
         read_size=read_size,
         max_payload_length=max_payload_length,
         max_headers_length=max_headers_length,
     )
-    async for offset, index, message in frames:
-        event = decode_event(message, stream, strict=strict, frame_index=index, offset=offset)
+    async for frame in frames:
+        event = reader.read_frame(frame)
         if raise_exceptions and isinstance(event, BedrockException):
             raise event
         yield event

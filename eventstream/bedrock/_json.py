@@ -1,0 +1,145 @@
+"""The one JSON reader and writer of the typed layer and the tools above it.
+
+Strict RFC 8259 JSON: ``NaN``, ``Infinity`` and numbers that overflow to them are refused
+(Python's ``json`` accepts them and writes them back as invalid JSON). Nesting is bounded so
+that whatever was read can be written again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+# What the package re-exports; the helpers below are shared inside the library only.
+__all__ = ["MAX_JSON_DEPTH"]
+
+#: Deepest JSON nesting accepted in a payload: deeper values cannot be written back safely
+#: (``json.dumps`` recurses), and no Bedrock shape comes close.
+MAX_JSON_DEPTH = 200
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} overflows a double")
+    return value
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse strict JSON; raise ``ValueError`` (deep nesting included) on anything else."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply for the parser") from None
+
+
+def too_deep(data: bytes, value: Any) -> bool:
+    """Whether ``value`` (parsed from ``data``) nests deeper than :data:`MAX_JSON_DEPTH`."""
+    # Cheap test first: fewer brackets than the limit cannot nest that deep.
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def parse(data: bytes) -> tuple[Any, str | None]:
+    """``(value, None)`` for strict JSON within the depth limit, else ``(None, why not)``."""
+    try:
+        value = loads(data)
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors.
+    except ValueError as exc:
+        return None, f"payload is not JSON ({exc})"
+    if too_deep(data, value):
+        return None, f"payload JSON nests deeper than {MAX_JSON_DEPTH} levels"
+    return value, None
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON with keys sorted at every level, UTF-8 unescaped, as Bedrock sends it."""
+    text = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (which JSON can carry as an escape) has no UTF-8 form: escape all.
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+# --- JSON shown to people -------------------------------------------------------------------
+
+#: JSON that the tools write out, or indent, is nested at most this deep. Lower than
+#: MAX_JSON_DEPTH: JSON read at one call depth may not be written from a deeper one (the
+#: indenting encoder is pure Python and recurses per level).
+SHOWN_JSON_DEPTH = MAX_JSON_DEPTH // 2
+
+#: Shown in place of JSON too deeply nested to write out.
+TOO_DEEP = "(JSON nested too deeply to show)"
+
+
+def nested_within(value: Any, levels: int) -> bool:
+    """Whether no list or object in ``value`` lies more than ``levels`` levels down."""
+    stack = [(value, 0)]  # not recursive: the value may be as deep as the parser allows
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth == levels:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def bounded(value: Any, levels: int = SHOWN_JSON_DEPTH) -> Any:
+    """``value`` with any list or object more than ``levels`` levels down replaced by a note."""
+    if isinstance(value, dict):
+        return {k: bounded(v, levels - 1) for k, v in value.items()} if levels else TOO_DEEP
+    if isinstance(value, list | tuple):
+        return [bounded(v, levels - 1) for v in value] if levels else TOO_DEEP
+    return value
+
+
+def json_text(
+    value: object,
+    *,
+    separators: tuple[str, str] | None = (",", ":"),
+    indent: int | None = None,
+) -> str:
+    """``value`` as JSON for display (compact by default), or :data:`TOO_DEEP`.
+
+    JSON nested more than :data:`SHOWN_JSON_DEPTH` levels is not indented (the indenting
+    encoder is slower by the depth for every value).
+    """
+    if indent is not None and not nested_within(value, SHOWN_JSON_DEPTH):
+        separators, indent = (",", ":"), None
+    try:
+        return json.dumps(
+            value, separators=separators, indent=indent, ensure_ascii=False, default=repr
+        )
+    except RecursionError:
+        return TOO_DEEP
+
+
+def pairs_text(mapping: object) -> str:
+    """``k=v`` for each scalar item of a JSON object (nested objects and nulls left out)."""
+    if not isinstance(mapping, Mapping):
+        return ""
+    return " ".join(
+        f"{key}={value}"
+        for key, value in mapping.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    )
