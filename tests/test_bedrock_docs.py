@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from eventstream import bedrock as br
 from tests.fake_bedrock import FakeBedrock, boto3_client
+from tests.markdown import python_blocks, table_after
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "bedrock.md"
 
 
 def _table(marker: str) -> list[list[str]]:
-    text = DOC.read_text()
-    block = text[text.index(marker) :].split("\n\n", maxsplit=1)[0]
-    rows = [line for line in block.splitlines() if line.startswith("|")][2:]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    return table_after(DOC.read_text(), marker)
 
 
 def test_union_table_is_the_stream_table() -> None:
@@ -55,10 +52,9 @@ def test_exception_table_is_the_classes() -> None:
 
 def _gateway_code() -> str:
     text = DOC.read_text()
-    section = text[text.index("## A minimal gateway") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None
-    return match.group(1)
+    blocks = python_blocks(text[text.index("## A minimal gateway") :])
+    assert blocks
+    return blocks[0].code
 
 
 def test_gateway_example_relays_a_stream_that_boto3_reads() -> None:

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from pathlib import Path
 
 import eventstream as es
 from eventstream import signing
+from tests.markdown import python_blocks, table_after
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "signing.md"
 
 
-def _python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-
-
 def test_the_example_runs_and_prints_what_it_says() -> None:
-    blocks = _python_blocks(DOC.read_text())
+    blocks = [block.code for block in python_blocks(DOC.read_text())]
     assert len(blocks) == 2
     namespace: dict[str, object] = {"__name__": "docs_signing_example"}
     out = io.StringIO()
@@ -52,12 +48,6 @@ def test_the_example_runs_and_prints_what_it_says() -> None:
 
 
 def test_reason_table_matches_the_code() -> None:
-    text = DOC.read_text()
-    marker = "<!-- checked against eventstream.signing.REASONS"
-    block = text[text.index(marker) :].split("\n\n")[0]
-    rows = [line for line in block.splitlines() if line.startswith("|")][2:]
-    documented = {
-        cells[0].strip("`"): cells[1]
-        for cells in ([c.strip() for c in row.strip("|").split("|")] for row in rows)
-    }
+    rows = table_after(DOC.read_text(), "<!-- checked against eventstream.signing.REASONS")
+    documented = {cells[0].strip("`"): cells[1] for cells in rows}
     assert documented == dict(signing.REASONS)

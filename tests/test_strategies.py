@@ -20,6 +20,7 @@ from hypothesis.errors import NoSuchExample
 
 import eventstream as es
 from eventstream import strategies as ess
+from tests.markdown import python_blocks, table_after
 from tests.support import crc32_oracle
 
 relaxed = settings(
@@ -264,8 +265,8 @@ def test_docs_tables_name_every_strategy() -> None:
     named = set(re.findall(r"^\| `(\w+)\(", text, flags=re.MULTILINE))
     public = {name for name in ess.__all__ if name != "Corruption"}
     assert named - {"matches"} == public  # Corruption.matches is in the field table
-    corruption_rows = text[text.index("<!-- checked against eventstream.strategies") :]
-    in_table = re.findall(r"^\| `(\w+)\(", corruption_rows.split("\n\n")[0], flags=re.MULTILINE)
+    rows = table_after(text, "<!-- checked against eventstream.strategies")
+    in_table = [name for row in rows for name in re.findall(r"^`(\w+)\(", row[0])]
     assert in_table == [s.__name__ for s in CORRUPTIONS]
 
 
@@ -273,7 +274,7 @@ def test_docs_botocore_example_runs_and_finds_the_leaks(capsys: pytest.CaptureFi
     pytest.importorskip("botocore")
     text = FUZZING_MD.read_text()
     after = text[text.index("<!-- example: run by tests/test_strategies.py -->") :]
-    code = after.split("```python\n", 1)[1].split("```", 1)[0]
+    code = python_blocks(after)[0].code
     namespace: dict[str, object] = {}
     exec(compile(code, str(FUZZING_MD), "exec"), namespace)
     leaks, accepted = namespace["leaks"], namespace["accepted"]
