@@ -31,6 +31,12 @@ def string_header(name: bytes, text: bytes) -> bytes:
     return header(name, 7, struct.pack(">H", len(text)) + text)
 
 
+def prelude(total: int, headers_length: int = 0, crc: int | None = None) -> bytes:
+    """A 12-byte prelude; its CRC is computed unless forced."""
+    head = struct.pack(">II", total, headers_length)
+    return head + struct.pack(">I", crc32_oracle(head) if crc is None else crc)
+
+
 def frame(
     headers: bytes = b"",
     payload: bytes = b"",

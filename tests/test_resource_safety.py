@@ -18,13 +18,9 @@ from typing import Any
 import pytest
 
 import eventstream as es
+from tests.support import prelude
 
 MiB = 1024 * 1024
-
-
-def _prelude(total: int, headers_length: int = 0) -> bytes:
-    head = struct.pack(">II", total, headers_length)
-    return head + struct.pack(">I", zlib.crc32(head))
 
 
 @contextmanager
@@ -69,14 +65,14 @@ def _count_calls(work: Callable[[], object]) -> int:
 def test_a_huge_claim_is_rejected_at_byte_12_while_bytes_trickle_in(
     total: int, limits: dict[str, int], limit_name: str
 ) -> None:
-    prelude = _prelude(total)
+    claim = prelude(total)
     decoder = es.Decoder(**limits)
     with _peak_memory() as peak:
-        for byte in prelude[:11]:
+        for byte in claim[:11]:
             assert decoder.feed(bytes([byte])) == []
             assert decoder.pending <= 11
         with pytest.raises(es.LimitExceededError) as caught:
-            decoder.feed(prelude[11:])
+            decoder.feed(claim[11:])
     assert caught.value.limit_name == limit_name
     assert caught.value.offset == 0 and caught.value.frame_offset == 0
     assert peak[0] < 64 * 1024  # nothing was reserved for the claimed size
@@ -86,7 +82,7 @@ def test_a_huge_claim_under_lifted_limits_buffers_only_what_arrives() -> None:
     # With no limits, 0xFFFFFFFF is a legal total: memory follows the bytes fed, never the claim.
     decoder = es.Decoder(max_payload_length=None, max_headers_length=None)
     piece = b"\x00" * 4096
-    decoder.feed(_prelude(0xFFFFFFFF))
+    decoder.feed(prelude(0xFFFFFFFF))
     with _peak_memory() as peak:
         for _ in range(256):
             decoder.feed(piece)
