@@ -26,41 +26,26 @@ from botocore.response import StreamingBody  # type: ignore[import-untyped]
 import eventstream as es
 from tests.http_server import EVENTSTREAM, Body, EventStreamServer
 from tests.support import frame, header, string_header
+from tests.vectors import EMPTY, check_hand_built, event, hand_stream
 
 # --- what the server sends -----------------------------------------------------------------
 
-
-def _event(event_type: str, payload: bytes) -> tuple[bytes, es.Message]:
-    wire = (
-        string_header(b":event-type", event_type.encode())
-        + string_header(b":content-type", b"application/json")
-        + string_header(b":message-type", b"event")
-    )
-    headers = {
-        ":event-type": event_type,
-        ":content-type": "application/json",
-        ":message-type": "event",
-    }
-    return frame(wire, payload), es.Message(headers, payload)
-
-
 BIG_PAYLOAD = b'{"bytes":"' + b"QUJD" * 25_000 + b'"}'  # 100 KiB: spans 64 KiB reads
-OWN: list[tuple[bytes, es.Message]] = [
-    _event("messageStart", b'{"role":"assistant"}'),
-    (frame(), es.Message()),
-    _event("contentBlockDelta", b'{"delta":{"text":"Hello"},"contentBlockIndex":0}'),
-    _event("chunk", BIG_PAYLOAD),
-    (
-        frame(header(b"n", 4, b"\x00\x00\x00\x2a") + header(b"ok", 0), b"\x00\xff" * 40),
-        es.Message({"n": es.Integer(42), "ok": True}, b"\x00\xff" * 40),
-    ),
-    _event("contentBlockDelta", b'{"delta":{"text":" world"},"contentBlockIndex":0}'),
-    _event("messageStop", b'{"stopReason":"end_turn"}'),
-]
-FRAMES = [data for data, _ in OWN]
-MESSAGES = [message for _, message in OWN]
-STREAM = b"".join(FRAMES)
-STARTS = [0, *itertools.accumulate(len(f) for f in FRAMES)]
+OWN_STREAM = hand_stream(
+    [
+        event("messageStart", b'{"role":"assistant"}'),
+        EMPTY,
+        event("contentBlockDelta", b'{"delta":{"text":"Hello"},"contentBlockIndex":0}'),
+        event("chunk", BIG_PAYLOAD),
+        (
+            frame(header(b"n", 4, b"\x00\x00\x00\x2a") + header(b"ok", 0), b"\x00\xff" * 40),
+            es.Message({"n": es.Integer(42), "ok": True}, b"\x00\xff" * 40),
+        ),
+        event("contentBlockDelta", b'{"delta":{"text":" world"},"contentBlockIndex":0}'),
+        event("messageStop", b'{"stopReason":"end_turn"}'),
+    ]
+)
+OWN, FRAMES, MESSAGES, STREAM, STARTS = OWN_STREAM
 
 #: A frame whose message CRC is wrong, sent after frame 3.
 BAD_FRAME = frame(string_header(b":event-type", b"chunk"), b"{}", message_crc=0xDEADBEEF)
@@ -115,8 +100,7 @@ def server() -> Iterator[EventStreamServer]:
 
 
 def test_fixture_frames_are_what_they_claim() -> None:
-    for data, message in OWN:
-        assert message.encode() == data
+    check_hand_built(OWN_STREAM)
     assert len(FRAMES[3]) > es.DEFAULT_READ_SIZE
 
 

@@ -14,8 +14,7 @@ import random
 import struct
 import tracemalloc
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -24,25 +23,37 @@ from hypothesis import strategies as st
 
 import eventstream as es
 from eventstream import strategies as ess
-from tests.support import SHARED, crc32_oracle, frame, header, recrc, shared_path, string_header
+from tests.support import (
+    SHARED,
+    crc32_oracle,
+    frame,
+    header,
+    prelude,
+    recrc,
+    shared_path,
+    string_header,
+)
+from tests.vectors import (
+    EMPTY,
+    NEGATIVE,
+    POSITIVE,
+    RS_EXPECTED,
+    RS_POSITIVE,
+    bytewise,
+    check_hand_built,
+    decode_three_ways,
+    event,
+    feed_every_way,
+    fixed_chunks,
+    frame_ends_bytewise,
+    hand_stream,
+    negative_vector,
+    positive_vector,
+    random_split,
+    run,
+)
 
 # --- our own frames, always present --------------------------------------------------------
-
-
-def _event(event_type: str, payload: bytes) -> tuple[bytes, es.Message]:
-    """A Bedrock-shaped event frame laid out by hand, and the message it must decode to."""
-    wire = (
-        string_header(b":event-type", event_type.encode())
-        + string_header(b":content-type", b"application/json")
-        + string_header(b":message-type", b"event")
-    )
-    headers: dict[str, es.HeaderInput] = {
-        ":event-type": event_type,
-        ":content-type": "application/json",
-        ":message-type": "event",
-    }
-    return frame(wire, payload), es.Message(headers, payload)
-
 
 ALL_TYPES_WIRE = (
     header(b"t", 0)
@@ -93,96 +104,25 @@ EXCEPTION_MESSAGE = es.Message(
     b'{"message":"Too many requests, please wait before trying again."}',
 )
 
-OWN: list[tuple[bytes, es.Message]] = [
-    (frame(), es.Message()),
-    _event("chunk", b'{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9"}'),
-    (frame(ALL_TYPES_WIRE), ALL_TYPES_MESSAGE),
-    (frame(b"", bytes(range(256)) * 4), es.Message({}, bytes(range(256)) * 4)),
-    _event("contentBlockDelta", b'{"delta":{"text":"Bonjour"},"contentBlockIndex":0}'),
-    (EXCEPTION_FRAME, EXCEPTION_MESSAGE),
-]
-FRAMES = [data for data, _ in OWN]
-MESSAGES = [message for _, message in OWN]
-STREAM = b"".join(FRAMES)
-#: Stream offset at which each frame starts, and the end of the stream.
-STARTS = [0, *itertools.accumulate(len(f) for f in FRAMES)]
+OWN_STREAM = hand_stream(
+    [
+        EMPTY,
+        event("chunk", b'{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9"}'),
+        (frame(ALL_TYPES_WIRE), ALL_TYPES_MESSAGE),
+        (frame(b"", bytes(range(256)) * 4), es.Message({}, bytes(range(256)) * 4)),
+        event("contentBlockDelta", b'{"delta":{"text":"Bonjour"},"contentBlockIndex":0}'),
+        (EXCEPTION_FRAME, EXCEPTION_MESSAGE),
+    ]
+)
+OWN, FRAMES, MESSAGES, STREAM, STARTS = OWN_STREAM
 
 #: A prelude with a valid CRC that claims a 4 GiB frame.
-HUGE_PRELUDE = struct.pack(">II", 0xFFFFFFFF, 0)
-HUGE_PRELUDE += struct.pack(">I", crc32_oracle(HUGE_PRELUDE))
-
-
-def _prelude(total: int, headers_length: int, crc: int | None = None) -> bytes:
-    head = struct.pack(">II", total, headers_length)
-    return head + struct.pack(">I", crc32_oracle(head) if crc is None else crc)
+HUGE_PRELUDE = prelude(0xFFFFFFFF, 0)
 
 
 def test_own_frames_are_what_they_claim() -> None:
     # Guards the fixtures themselves: hand layout, crcmod CRCs, byte-faithful to Message.
-    for data, message in OWN:
-        assert message.encode() == data
-        assert struct.unpack_from(">I", data)[0] == len(data)
-    assert len(STREAM) == STARTS[-1]
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    """What feeding some chunks and then closing gave."""
-
-    messages: list[es.Message]
-    error: es.EventStreamError | None
-    fed: int  # bytes fed when the error was raised (all of them if none was)
-    at_close: bool  # the error came from close(), not feed()
-
-
-def run(chunks: Iterable[bytes], **limits: int | None) -> Outcome:
-    """Feed ``chunks`` to a new Decoder, then close it; collect messages, also those on errors."""
-    decoder = es.Decoder(**limits)
-    messages: list[es.Message] = []
-    fed = 0
-    try:
-        for chunk in chunks:
-            fed += len(chunk)
-            messages += decoder.feed(chunk)
-    except es.EventStreamError as exc:
-        messages += exc.messages
-        return Outcome(messages, exc, fed, at_close=False)
-    try:
-        decoder.close()
-    except es.EventStreamError as exc:
-        return Outcome(messages, exc, fed, at_close=True)
-    return Outcome(messages, None, fed, at_close=False)
-
-
-def bytewise(data: bytes) -> list[bytes]:
-    return [data[i : i + 1] for i in range(len(data))]
-
-
-def random_split(data: bytes, rng: random.Random, max_cuts: int = 12) -> list[bytes]:
-    cuts = sorted(rng.randint(0, len(data)) for _ in range(rng.randint(1, max_cuts)))
-    return [data[a:b] for a, b in itertools.pairwise([0, *cuts, len(data)])]
-
-
-def fixed_chunks(data: bytes, size: int) -> list[bytes]:
-    return [data[i : i + size] for i in range(0, len(data), size)]
-
-
-def frame_ends_bytewise(data: bytes) -> tuple[list[es.Message], list[int]]:
-    """Feed one byte at a time; return the messages and the stream offset at which each ended."""
-    decoder = es.Decoder()
-    messages: list[es.Message] = []
-    ends: list[int] = []
-    for i in range(len(data)):
-        got = decoder.feed(data[i : i + 1])
-        assert len(got) <= 1
-        if got:
-            messages += got
-            ends.append(i + 1)
-    decoder.close()
-    return messages, ends
+    check_hand_built(OWN_STREAM)
 
 
 # --- what feed() accepts ----------------------------------------------------------------------
@@ -459,22 +399,22 @@ BAD_PRELUDES = [
     ("total-0xffffffff", HUGE_PRELUDE, es.LimitExceededError, 0, "max_payload_length"),
     (
         "payload-one-over-default",
-        _prelude(16 + DEFAULT_PAYLOAD + 1, 0),
+        prelude(16 + DEFAULT_PAYLOAD + 1, 0),
         es.LimitExceededError,
         0,
         "max_payload_length",
     ),
     (
         "headers-over-default",
-        _prelude(0xFFFFFFFF, es.DEFAULT_MAX_HEADERS_LENGTH + 1),
+        prelude(0xFFFFFFFF, es.DEFAULT_MAX_HEADERS_LENGTH + 1),
         es.LimitExceededError,
         4,
         "max_headers_length",
     ),
-    ("total-below-16", _prelude(15, 0), es.FrameLengthError, 0, None),
-    ("total-zero", _prelude(0, 0), es.FrameLengthError, 0, None),
-    ("headers-past-frame", _prelude(40, 25), es.FrameLengthError, 4, None),
-    ("prelude-crc", _prelude(0xFFFFFFFF, 0, crc=0x12345678), es.PreludeChecksumError, 8, None),
+    ("total-below-16", prelude(15, 0), es.FrameLengthError, 0, None),
+    ("total-zero", prelude(0, 0), es.FrameLengthError, 0, None),
+    ("headers-past-frame", prelude(40, 25), es.FrameLengthError, 4, None),
+    ("prelude-crc", prelude(0xFFFFFFFF, 0, crc=0x12345678), es.PreludeChecksumError, 8, None),
 ]
 
 
@@ -585,7 +525,7 @@ def test_error_completing_a_pending_frame_has_absolute_offsets() -> None:
     [
         (BAD_MESSAGE_CRC, es.MessageChecksumError, len(BAD_MESSAGE_CRC) - 4),
         (BAD_HEADER, es.HeaderError, 14),
-        (_prelude(0xFFFFFFFF, 0, crc=0), es.PreludeChecksumError, 8),
+        (prelude(0xFFFFFFFF, 0, crc=0), es.PreludeChecksumError, 8),
         (b'{"message":"The security token is invalid."}', es.PreludeChecksumError, 8),
     ],
     ids=["message-crc", "header", "prelude-crc", "json"],
@@ -618,7 +558,7 @@ def test_error_after_valid_frames_in_any_split(
 
 
 def _fail_by_prelude(decoder: es.Decoder) -> None:
-    decoder.feed(STREAM + _prelude(20, 0, crc=1))
+    decoder.feed(STREAM + prelude(20, 0, crc=1))
 
 
 def _fail_by_message_crc(decoder: es.Decoder) -> None:
@@ -691,67 +631,6 @@ def test_a_closed_decoder_refuses_more_input() -> None:
 
 # --- public vectors (../shared/vectors) -----------------------------------------------------
 
-GO_POSITIVE = ["all_headers", "empty_message", "int32_header", "payload_no_headers",
-               "payload_one_str_header"]  # fmt: skip
-RS_POSITIVE = ["valid_with_all_headers_and_payload", "valid_empty_payload", "valid_no_headers"]
-POSITIVE = [f"aws-sdk-go/{n}" for n in GO_POSITIVE] + [f"smithy-rs/{n}" for n in RS_POSITIVE]
-
-_GO_WRAPPERS: dict[int, Callable[[int], es.HeaderValue]] = {
-    2: es.Byte, 3: es.Short, 4: es.Integer, 5: es.Long, 8: es.Timestamp,
-}  # fmt: skip
-
-
-def _go_value(type_id: int, value: object) -> es.HeaderValue:
-    """A header value from aws-sdk-go's JSON description (base64 for types 6, 7, 9)."""
-    if type_id in (0, 1):
-        assert isinstance(value, bool)
-        return value
-    if type_id in (6, 7, 9):
-        raw = base64.b64decode(str(value))
-        if type_id == 9:
-            return uuid.UUID(bytes=raw)
-        return raw.decode() if type_id == 7 else raw
-    assert isinstance(value, int)
-    return _GO_WRAPPERS[type_id](value)
-
-
-# smithy-rs ships no descriptions; these are the values its own tests assert (vectors README).
-RS_EXPECTED = {
-    "valid_with_all_headers_and_payload": _message(
-        {
-            "true": True,
-            "false": False,
-            "byte": es.Byte(50),
-            "short": es.Short(20000),
-            "int": es.Integer(500000),
-            "long": es.Long(50_000_000_000),
-            "bytes": b"some bytes",
-            "str": "some str",
-            "time": es.Timestamp(5_000_000_000),
-            "uuid": uuid.UUID("b79bc914-de21-4e13-b8b2-bc47e85b7f0b"),
-        },
-        b"some payload",
-    ),
-    "valid_empty_payload": es.Message({"some-header": es.Short(500)}, b""),
-    "valid_no_headers": es.Message({}, b"another test payload"),
-}
-
-
-def _positive_vector(name: str) -> tuple[bytes, es.Message]:
-    source, short = name.split("/")
-    if source == "aws-sdk-go":
-        data = shared_path("vectors", source, "encoded", "positive", short).read_bytes()
-        described = json.loads(
-            shared_path("vectors", source, "decoded", "positive", short).read_bytes()
-        )
-        expected = es.Message(
-            [(h["name"], _go_value(h["type"], h["value"])) for h in described["headers"]],
-            base64.b64decode(described["payload"]),
-        )
-        return data, expected
-    return shared_path("vectors", source, short).read_bytes(), RS_EXPECTED[short]
-
-
 #: Bytes after a valid frame: (id, bytes, error class or None when they stay pending,
 #: offset of the fault from the garbage's start, and TruncatedError.expected when pending).
 GARBAGE: list[tuple[str, bytes, type[es.EventStreamError] | None, int, int]] = [
@@ -760,25 +639,16 @@ GARBAGE: list[tuple[str, bytes, type[es.EventStreamError] | None, int, int]] = [
     ("deadbeef", b"\xde\xad\xbe\xef" * 5, es.PreludeChecksumError, 8, 0),
     ("json", b'{"message":"Internal server error"}', es.PreludeChecksumError, 8, 0),
     ("huge-prelude", HUGE_PRELUDE + b"tail", es.LimitExceededError, 0, 0),
-    ("partial-frame", _prelude(100, 0) + b"x" * 30, None, 42, 100),
+    ("partial-frame", prelude(100, 0) + b"x" * 30, None, 42, 100),
 ]
-
-
-def _splits(data: bytes, seed: str) -> list[tuple[str, list[bytes]]]:
-    rng = random.Random(seed)
-    ways = [("whole", [data]), ("bytewise", bytewise(data))]
-    ways += [(f"random{i}", random_split(data, rng)) for i in range(20)]
-    return ways
 
 
 @pytest.mark.parametrize("name", POSITIVE)
 def test_positive_vector_in_every_split(name: str) -> None:
-    data, expected = _positive_vector(name)
-    for way, chunks in _splits(data, name):
-        outcome = run(chunks)
-        assert outcome.error is None, way
-        assert outcome.messages == [expected], way
-    assert frame_ends_bytewise(data) == ([expected], [len(data)])
+    # Whole, one byte at a time (the message comes out at the last byte), then trailing bytes,
+    # and 20 random splits of each: every way gives the one expected message.
+    data, expected = positive_vector(name)
+    assert decode_three_ways(data, seed=name, random_splits=20) == expected
 
 
 @pytest.mark.parametrize(
@@ -794,10 +664,11 @@ def test_positive_vector_then_trailing_garbage(
     fault: int,
     expected_total: int,
 ) -> None:
-    vector, expected = _positive_vector(name)
-    data = vector + garbage
-    for way, chunks in _splits(data, name + repr(garbage)):
-        outcome = run(chunks)
+    vector, expected = positive_vector(name)
+    # Whole, one byte at a time and in 20 random splits; they agree but for the text of the
+    # JSON hint (it quotes the bytes at hand), so each is checked.
+    outcomes = feed_every_way(vector + garbage, seed=name + repr(garbage), text=False)
+    for way, outcome in outcomes.items():
         # The valid frame always comes out first, whatever the garbage.
         assert outcome.messages == [expected], way
         raised = outcome.error
@@ -813,80 +684,45 @@ def test_positive_vector_then_trailing_garbage(
             assert "looks like a JSON document" in str(raised)
 
 
-NEGATIVE: list[tuple[str, type[es.EventStreamError], int]] = [
-    # (vector, error class, bytes after which it must be raised when fed one at a time)
-    ("aws-sdk-go/corrupted_header_len", es.PreludeChecksumError, 12),
-    # One byte short of its declared length: only a prelude check at 12 bytes catches it.
-    ("aws-sdk-go/corrupted_length", es.PreludeChecksumError, 12),
-    ("aws-sdk-go/corrupted_headers", es.MessageChecksumError, 61),
-    ("aws-sdk-go/corrupted_payload", es.MessageChecksumError, 29),
-    ("smithy-rs/invalid_prelude_checksum", es.PreludeChecksumError, 12),
-    ("smithy-rs/invalid_message_checksum", es.MessageChecksumError, 150),
-    ("smithy-rs/invalid_headers_length", es.FrameLengthError, 12),
-    # The invalid_header_* files were mutated without new CRCs: the message CRC fails first.
-    ("smithy-rs/invalid_header_value_type", es.MessageChecksumError, 150),
-    ("smithy-rs/invalid_header_name_length", es.MessageChecksumError, 150),
-    ("smithy-rs/invalid_header_string_value_length", es.MessageChecksumError, 150),
-    ("smithy-rs/invalid_header_string_length_cut_off", es.MessageChecksumError, 93),
-    # Declares 93 of its 123 bytes: the error is at the end of the declared frame.
-    ("smithy-rs/invalid_header_name_length_too_long", es.MessageChecksumError, 93),
-]
-
-
-def _negative_vector(name: str) -> bytes:
-    source, short = name.split("/")
-    if source == "aws-sdk-go":
-        return shared_path("vectors", source, "encoded", "negative", short).read_bytes()
-    return shared_path("vectors", source, short).read_bytes()
-
-
 @pytest.mark.parametrize(("name", "error", "raised_at"), NEGATIVE, ids=[n for n, *_ in NEGATIVE])
 @pytest.mark.parametrize("before", [0, 1], ids=["alone", "after-a-frame"])
 @pytest.mark.parametrize("after", [b"", b"\x00" * 40], ids=["", "garbage"])
 def test_negative_vector_in_every_split(
     name: str, error: type[es.EventStreamError], raised_at: int, before: int, after: bytes
 ) -> None:
-    vector = _negative_vector(name)
+    vector = negative_vector(name)
     prefix = b"".join(FRAMES[:before])
-    data = prefix + vector + after
-    whole = None
-    for way, chunks in _splits(data, name):
-        outcome = run(chunks)
-        assert outcome.messages == MESSAGES[:before], way
-        raised = outcome.error
-        assert type(raised) is error and not outcome.at_close, way
-        assert raised.frame_index == before and raised.frame_offset == len(prefix), way
-        if whole is None:
-            whole = raised
-        # The same fault, at the same absolute offset, whatever the split.
-        assert raised.offset == whole.offset, way
-        assert str(raised) == str(whole), way
-        if way == "bytewise":
-            assert outcome.fed == len(prefix) + raised_at
-    assert whole is not None and whole.offset is not None
-    assert len(prefix) <= whole.offset < len(prefix) + raised_at
-    # And decode() of the lone vector agrees.
+    # The same fault, at the same absolute offset and with the same text, whatever the split.
+    outcomes = feed_every_way(prefix + vector + after, seed=name)
+    whole = outcomes["whole"]
+    assert whole.messages == MESSAGES[:before]
+    raised = whole.error
+    assert type(raised) is error and not whole.at_close
+    assert raised.frame_index == before and raised.frame_offset == len(prefix)
+    assert outcomes["bytewise"].fed == len(prefix) + raised_at
+    assert raised.offset is not None
+    assert len(prefix) <= raised.offset < len(prefix) + raised_at
+    # And decode() of the lone vector agrees (as do its other ways).
     with pytest.raises(error) as single:
-        es.decode(vector)
-    assert single.value.offset == whole.offset - len(prefix)
+        decode_three_ways(vector)
+    assert single.value.offset == raised.offset - len(prefix)
 
 
 def test_negative_header_vectors_with_recomputed_crcs_fail_in_the_header_block() -> None:
     for short in ("invalid_header_value_type", "invalid_header_name_length",
                   "invalid_header_string_value_length"):  # fmt: skip
-        data = STREAM + recrc(_negative_vector(f"smithy-rs/{short}"))
-        for way, chunks in _splits(data, short)[:5]:
-            outcome = run(chunks)
-            assert outcome.messages == MESSAGES, way
-            assert isinstance(outcome.error, es.HeaderError), way
-            assert outcome.error.frame_index == len(OWN)
-            assert len(STREAM) + 12 <= outcome.error.offset < len(STREAM) + 12 + 122  # type: ignore[operator]
+        data = STREAM + recrc(negative_vector(f"smithy-rs/{short}"))
+        outcome = feed_every_way(data, seed=short, random_splits=3)["whole"]
+        assert outcome.messages == MESSAGES
+        assert isinstance(outcome.error, es.HeaderError)
+        assert outcome.error.frame_index == len(OWN)
+        assert len(STREAM) + 12 <= outcome.error.offset < len(STREAM) + 12 + 122  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("size", range(1, 12))
 def test_smithy_rs_valid_files_concatenated_in_fixed_chunks(size: int) -> None:
     # What smithy-rs's own streaming test does: its three valid files back to back.
-    data = b"".join(_positive_vector(f"smithy-rs/{n}")[0] for n in RS_POSITIVE)
+    data = b"".join(positive_vector(f"smithy-rs/{n}")[0] for n in RS_POSITIVE)
     expected = [RS_EXPECTED[n] for n in RS_POSITIVE]
     outcome = run(fixed_chunks(data, size))
     assert outcome.error is None
@@ -894,7 +730,7 @@ def test_smithy_rs_valid_files_concatenated_in_fixed_chunks(size: int) -> None:
 
 
 def test_smithy_rs_valid_files_concatenated_in_random_chunks_of_1_to_11() -> None:
-    data = b"".join(_positive_vector(f"smithy-rs/{n}")[0] for n in RS_POSITIVE)
+    data = b"".join(positive_vector(f"smithy-rs/{n}")[0] for n in RS_POSITIVE)
     expected = [RS_EXPECTED[n] for n in RS_POSITIVE]
     rng = random.Random("smithy-rs")
     for _ in range(200):
@@ -948,8 +784,7 @@ def test_capture_matches_its_description_whole_and_bytewise(name: str) -> None:
     assert decoder.feed(data) == messages
     assert (decoder.offset, decoder.frame_index, decoder.pending) == (len(data), len(ends), 0)
     decoder.close()
-    for way, chunks in _splits(data, name)[2:]:
-        assert run(chunks).messages == messages, way
+    assert feed_every_way(data, seed=name)["whole"].messages == messages
 
 
 def test_envoy_capture_fed_as_its_seven_network_reads() -> None:
