@@ -18,23 +18,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._errors import ConfigurationError, EventStreamError
-from ._inputs import (
+from ._message import Message
+from .bedrock import Reassembled, StreamName, TypedEvent
+from .capture import (
     Body,
+    CapturedFrame,
     Decoded,
-    Frame,
     InputFormat,
     InputFormatError,
-    decode_body,
-    detect_stream,
-    json_text,
+    decode_frames,
     load_input,
-    pairs_text,
 )
-from ._message import Message
-from .bedrock import ReasoningBlock, Reassembled, StreamName, TextBlock, ToolUseBlock, TypedEvent
+from .capture._summary import decoded_before
 from .samples import sample_bytes
 
-__all__ = ["DecodedStream", "decode_capture", "to_dataframe"]
+__all__ = ["DecodedStream", "decode_capture", "to_dataframe", "InputFormatError"]
 
 #: Rows :meth:`DecodedStream._repr_html_` shows before it says how many more there are.
 MAX_HTML_ROWS = 200
@@ -65,10 +63,10 @@ class DecodedStream(Decoded):
     def __len__(self) -> int:
         return len(self.frames)
 
-    def __iter__(self) -> Iterator[Frame]:
+    def __iter__(self) -> Iterator[CapturedFrame]:
         return iter(self.frames)
 
-    def __getitem__(self, index: int) -> Frame:
+    def __getitem__(self, index: int) -> CapturedFrame:
         return self.frames[index]
 
     def to_dataframe(self) -> Any:
@@ -174,11 +172,10 @@ def decode_capture(
         )
     body: Body = loaded.bodies[entry]
     if stream == "auto":
-        # Type frames only when they are a Bedrock stream; the decoder then says how it knew.
-        bedrock = detect_stream(body)[0] is not None
-        decoded = decode_body(body, bedrock=bedrock)
+        # Typed only when they are a Bedrock stream; the decoder then says how it knew.
+        decoded = decode_frames(body, bedrock="auto")
     else:
-        decoded = decode_body(body, bedrock=stream is not None, stream=stream)
+        decoded = decode_frames(body, bedrock=stream is not None, stream=stream)
     return DecodedStream(
         decoded.body,
         decoded.frames,
@@ -186,18 +183,16 @@ def decode_capture(
         decoded.stream,
         decoded.stream_note,
         decoded.reassembled,
+        decoded.seen_stream,
         input_format=loaded.format,
         input_note=loaded.note,
     )
 
 
-def _frames_of_messages(messages: Iterable[Message]) -> list[Frame]:
-    frames, offset = [], 0
-    for index, message in enumerate(messages):
-        length = 16 + len(message.header_block()) + len(message.payload)
-        frames.append(Frame(index, offset, length, message))
-        offset += length
-    return frames
+def _frames_of_messages(messages: Iterable[Message]) -> list[CapturedFrame]:
+    # Laid end to end as a stream and decoded: the decoder says where each frame sits.
+    stream = b"".join(message.encode() for message in messages)
+    return list(decode_frames(Body(stream)).frames)
 
 
 def to_dataframe(
@@ -302,47 +297,18 @@ def _frames_html(stream: DecodedStream) -> str:
 
 
 def _reassembled_html(result: Reassembled, stream: str | None) -> str:
-    if result.complete:
-        status = "complete"
-    elif result.errors:
-        status = f"incomplete: ended by {result.errors[0].type}"
-    else:
-        status = "incomplete: the stream ended before its last event"
-    rows: list[tuple[str, str]] = []
-    for label, value in (("model", result.model), ("id", result.id), ("role", result.role)):
-        if value:
-            rows.append((label, html.escape(value)))
-    for block in result.content:
-        if isinstance(block, TextBlock):
-            rows.append(("text", f"<pre>{html.escape(block.text)}</pre>"))
-        elif isinstance(block, ToolUseBlock):
-            shown = (
-                json_text(block.input, separators=None, indent=2)
-                if block.input is not None
-                else block.input_json
-            )
-            state = "" if block.complete else " <b>(incomplete)</b>"
-            rows.append(
-                (
-                    "tool call",
-                    f"<code>{html.escape(block.name)}</code> {html.escape(block.id)}{state}"
-                    f"<pre>{html.escape(shown)}</pre>",
-                )
-            )
-        elif isinstance(block, ReasoningBlock):
-            rows.append(("reasoning", f"<pre>{html.escape(block.text)}</pre>"))
-    rows.append(("stop reason", html.escape(result.stop_reason or "(none)")))
-    if result.usage:
-        rows.append(("usage", html.escape(pairs_text(dict(result.usage)))))
-    if result.metrics:
-        rows.append(("metrics", html.escape(pairs_text(dict(result.metrics)))))
-    for error in result.errors:
-        rows.append(
-            ("error", f'<span class="fault">{html.escape(f"{error.type}: {error.message}")}</span>')
-        )
-    body = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
-    title = html.escape(f"Reassembled ({stream or 'unknown'} stream, {status})")
+    body = "".join(
+        f"<tr><th>{label}</th><td>{_cell(label, text)}</td></tr>" for label, text in result.rows()
+    )
+    title = html.escape(f"Reassembled ({stream or 'unknown'} stream, {result.status})")
     return f"<p><b>{title}</b></p><table>{body}</table>"
+
+
+def _cell(label: str, text: str) -> str:
+    shown = html.escape(text)
+    if label == "error":
+        return f'<span class="fault">{shown}</span>'
+    return f"<pre>{shown}</pre>" if "\n" in text or label == "text" else shown
 
 
 def _stream_html(stream: DecodedStream) -> str:
@@ -361,7 +327,7 @@ def _stream_html(stream: DecodedStream) -> str:
         fault = stream.fault
         parts.append(
             f'<p class="fault"><b>{type(fault).__name__}</b>: {html.escape(str(fault))}<br>'
-            f"{len(stream.frames)} frames ({stream.bytes_decoded:,} bytes) decoded before it</p>"
+            f"{decoded_before(stream)}</p>"
         )
     if stream.reassembled is not None:
         parts.append(_reassembled_html(stream.reassembled, stream.stream))

@@ -28,7 +28,8 @@ from hypothesis import given, settings
 import eventstream as es
 from eventstream import cli
 from eventstream import strategies as es_st
-from eventstream._inputs import Body, decode_body
+from eventstream.bedrock._json import SHOWN_JSON_DEPTH
+from eventstream.capture import Body, decode_frames
 from eventstream.samples import SAMPLES, make_sample, sample_bytes
 from tests.support import shared_path
 
@@ -568,7 +569,7 @@ def test_hostile_bedrock_streams_are_reported_not_crashed_on(name: str) -> None:
 
 def test_json_deeper_than_the_record_limit_is_text_or_a_note() -> None:
     # {"role": ..., "x": [[...]]}: an object and lists, as deep as allowed, then one deeper.
-    within = json.loads("[" * (cli.MAX_JSON_DEPTH - 1) + "]" * (cli.MAX_JSON_DEPTH - 1))
+    within = json.loads("[" * (SHOWN_JSON_DEPTH - 1) + "]" * (SHOWN_JSON_DEPTH - 1))
     beyond = [within]
     data = b"".join([
         _event("messageStart", _js({"role": "assistant", "x": within})),
@@ -760,7 +761,7 @@ def test_json_headers_agree_with_the_aws_sdk_go_description() -> None:
 @settings(max_examples=40, deadline=None)
 @given(message=es_st.messages(max_payload=128))
 def test_every_frame_record_encodes_back_to_its_message(message: es.Message) -> None:
-    (frame,) = decode_body(Body(message.encode())).frames
+    (frame,) = decode_frames(Body(message.encode())).frames
     line = json.dumps(cli.frame_record(frame), ensure_ascii=False)
     assert cli.record_message(json.loads(line), "line 1") == message
 
@@ -804,7 +805,7 @@ def test_encode_refuses_an_edit_it_would_ignore(tmp_path: Path) -> None:
     (tmp_path / "edited.jsonl").write_text("\n".join(lines) + "\n")
     code, _, err = call("encode", str(tmp_path / "edited.jsonl"), "-o", str(tmp_path / "x.bin"))
     assert code == cli.EXIT_OK, err
-    frames = decode_body(Body((tmp_path / "x.bin").read_bytes())).frames
+    frames = decode_frames(Body((tmp_path / "x.bin").read_bytes())).frames
     assert json.loads(frames[3].message.payload)["p"] == "edited"
 
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 import eventstream as es
 import eventstream.samples
-from eventstream import _inputs as inputs
+from eventstream import capture as inputs
 from eventstream import strategies as es_st
+from eventstream.capture._text import preview_bytes
 from eventstream.samples import sample_bytes
 from tests.support import shared_path
 
@@ -63,7 +64,7 @@ def test_detection_never_guesses_wrong_on_valid_streams(
         loaded = inputs.load_input(text)
         assert (loaded.format, loaded.ambiguous) == (expected, False), name
         assert loaded.bodies[0].data == data, name
-        decoded = inputs.decode_body(loaded.bodies[0])
+        decoded = inputs.decode_frames(loaded.bodies[0])
         assert decoded.fault is None
         assert [f.message for f in decoded.frames] == messages
 
@@ -115,7 +116,7 @@ def test_binary_and_text_that_is_no_encoding_stay_raw() -> None:
     body = b'{"message":"The security token included in the request is invalid."}'
     loaded = inputs.load_input(body)
     assert loaded.format == "raw" and "not a HAR file" in loaded.note
-    fault = inputs.decode_body(loaded.bodies[0]).fault
+    fault = inputs.decode_frames(loaded.bodies[0]).fault
     assert isinstance(fault, es.PreludeChecksumError)
     assert "looks like a JSON document" in str(fault)
     assert inputs.load_input(b"data: {}\n\n").format == "raw"
@@ -295,22 +296,27 @@ def test_deeply_nested_json_is_an_input_error_not_a_recursion_error() -> None:
 # --- stream detection and frames ------------------------------------------------------------
 
 
+def _detected(body: inputs.Body) -> tuple[str | None, str]:
+    decoded = inputs.decode_frames(body, bedrock=True)
+    return decoded.stream, decoded.stream_note
+
+
 def test_stream_detection_on_captures_and_vectors() -> None:
     for path in sorted(shared_path("captures").glob("*.bin")):
-        stream, note = inputs.detect_stream(inputs.Body(path.read_bytes()))
+        stream, note = _detected(inputs.Body(path.read_bytes()))
         assert stream == ("converse" if "converse-stream" in path.name else "invoke"), path.name
         assert "detected from its" in note
     vector = shared_path("vectors", "aws-sdk-go", "encoded", "positive", "all_headers")
-    assert inputs.detect_stream(inputs.Body(vector.read_bytes()))[0] is None
+    assert _detected(inputs.Body(vector.read_bytes()))[0] is None
     hinted = inputs.Body(SAMPLE, "entry 0", "bidirectional-output")
-    assert inputs.detect_stream(hinted) == (
+    assert _detected(hinted) == (
         "bidirectional-output",
         "bidirectional-output (from the request URL)",
     )
 
 
 def test_frames_keep_offsets_and_a_fault_keeps_the_frames_before_it() -> None:
-    decoded = inputs.decode_body(inputs.Body(SAMPLE[:2000]), bedrock=True, stream="invoke")
+    decoded = inputs.decode_frames(inputs.Body(SAMPLE[:2000]), bedrock=True, stream="invoke")
     assert [f.index for f in decoded.frames] == list(range(6))
     assert decoded.frames[1].offset == decoded.frames[0].length
     assert decoded.bytes_decoded == sum(f.length for f in decoded.frames) == 1909
@@ -334,7 +340,7 @@ def test_progress_is_reported_up_to_the_whole_input() -> None:
 
 
 def _details(data: bytes, stream: str) -> list[tuple[str, str]]:
-    decoded = inputs.decode_body(inputs.Body(data), bedrock=True, stream=stream)  # type: ignore[arg-type]
+    decoded = inputs.decode_frames(inputs.Body(data), bedrock=True, stream=stream)  # type: ignore[arg-type]
     return [(f.event_name, f.event_detail()) for f in decoded.frames]
 
 
@@ -396,7 +402,7 @@ def test_unknown_events_and_payload_errors_do_not_stop_decoding() -> None:
             es.Message({":message-type": "event", ":event-type": "chunk"}, b'{"bytes":"aGk="}'),
         )
     )
-    decoded = inputs.decode_body(inputs.Body(frames), bedrock=True, stream="invoke")
+    decoded = inputs.decode_frames(inputs.Body(frames), bedrock=True, stream="invoke")
     assert decoded.fault is None and len(decoded.frames) == 4
     rows = [(f.event_name, f.event_detail()) for f in decoded.frames]
     assert rows[0] == ("mystery", "not in the invoke stream's union: 0x 00 01")
@@ -407,7 +413,7 @@ def test_unknown_events_and_payload_errors_do_not_stop_decoding() -> None:
 
 @given(st.binary(max_size=64))
 def test_preview_is_one_line(data: bytes) -> None:
-    shown = inputs.preview_bytes(data)
+    shown = preview_bytes(data)
     assert "\n" not in shown and "\r" not in shown and shown
 
 

@@ -5,6 +5,7 @@ back the message Bedrock would send, and ``events`` / ``aevents`` iterate typed 
 byte source. The unions are the tables in :data:`STREAMS`.
 """
 
+from ._anthropic import AnthropicEvent, read_anthropic
 from ._events import (
     BedrockEvent,
     BedrockException,
@@ -52,7 +53,6 @@ from ._events import (
     ValidationException,
     WebLocation,
 )
-from ._anthropic import AnthropicEvent, read_anthropic
 from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
     ReasoningBlock,

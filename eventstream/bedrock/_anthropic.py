@@ -55,7 +55,12 @@ class AnthropicEvent:
     error_message: str | None = None
 
 
-_DELTA_TEXT = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
+_DELTA_TEXT = {
+    "text_delta": "text",
+    "input_json_delta": "partial_json",
+    "thinking_delta": "thinking",
+}
+_TEXT_KEYS = tuple(_DELTA_TEXT.values())
 
 
 def read_anthropic(value: Any) -> AnthropicEvent | None:
@@ -82,10 +87,13 @@ def read_anthropic(value: Any) -> AnthropicEvent | None:
     if kind == "content_block_delta":
         delta = _obj(value.get("delta"))
         delta_type = _str(delta.get("type"))
+        # The key its type names; for a type this table does not know, the first text key.
         key = _DELTA_TEXT.get(delta_type or "")
+        keys = (key,) if key else _TEXT_KEYS
+        text = next((t for k in keys if (t := _str(delta.get(k))) is not None), None)
         return AnthropicEvent(
-            kind, value, index, delta_type=delta_type,
-            text=_str(delta.get(key)) if key else None, signature=_str(delta.get("signature")),
+            kind, value, index, delta_type=delta_type, text=text,
+            signature=_str(delta.get("signature")),
         )  # fmt: skip
     if kind == "message_delta":
         delta = _obj(value.get("delta"))
@@ -104,9 +112,7 @@ def read_anthropic(value: Any) -> AnthropicEvent | None:
             error_type, text = _str(error.get("type")) or "error", _str(error.get("message"))
         else:
             error_type, text = "error", None if error is None else _text_of(error)
-        return AnthropicEvent(
-            kind, value, index, error_type=error_type, error_message=text or ""
-        )
+        return AnthropicEvent(kind, value, index, error_type=error_type, error_message=text or "")
     return AnthropicEvent(kind, value, index)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._anthropic import AnthropicEvent, read_anthropic
 from ._events import (
     BedrockException,
     Chunk,
@@ -29,7 +30,6 @@ from ._events import (
     ToolUseStart,
     UnknownException,
 )
-from ._anthropic import AnthropicEvent, read_anthropic
 from ._json import json_text, loads, pairs_text
 from ._streams import TypedEvent
 from ._wire import to_wire

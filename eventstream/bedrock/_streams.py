@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
-from .._errors import ConfigurationError, EncodeError
 from .._decoder import Frame
+from .._errors import ConfigurationError, EncodeError
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message
 from ._events import (
@@ -170,9 +170,6 @@ def _guess(event_type: str) -> tuple[StreamName | None, str]:
     return None, f"unknown (the first event type, {event_type!r}, is in no Bedrock stream)"
 
 
-#: decode_event's default for ``payload_json``: parse the payload.
-_UNPARSED: Any = object()
-
 #: The stream note while no event frame has settled ``stream="auto"``.
 _NO_EVENT_NOTE = "unknown (no event frame to detect it from; exceptions decode anyway)"
 
@@ -212,19 +209,25 @@ class EventReader:
         *,
         offset: int | None = None,
         frame_index: int | None = None,
-        payload_json: Any = _UNPARSED,
+        payload_json: Any = None,
     ) -> TypedEvent:
         """The typed event of ``message``, as :func:`decode_event` gives it; ``offset`` and
         ``frame_index`` say where its frame starts, for errors."""
-        if self._auto and message.headers.get(":message-type") == "event":
-            self._auto = False
-            event_type = message.headers.get(":event-type")
-            if isinstance(event_type, str):
-                self.stream, self.stream_note = _guess(event_type)
+        if self._auto:
+            self.settle(message)
         return decode_event(
             message, self.stream, strict=self.strict, frame_index=frame_index, offset=offset,
             payload_json=payload_json,
         )  # fmt: skip
+
+    def settle(self, message: Message) -> None:
+        """Settle ``stream="auto"`` if ``message`` is the stream's first event frame (what
+        :meth:`read` does first), without typing it."""
+        if self._auto and message.headers.get(":message-type") == "event":
+            event_type = message.headers.get(":event-type")
+            if isinstance(event_type, str):
+                self._auto = False
+                self.stream, self.stream_note = _guess(event_type)
 
     def read_frame(self, frame: Frame) -> TypedEvent:
         """The typed event of a decoded :class:`~eventstream.Frame`."""
@@ -243,7 +246,7 @@ def decode_event(
     strict: bool = False,
     frame_index: int | None = None,
     offset: int | None = None,
-    payload_json: Any = _UNPARSED,
+    payload_json: Any = None,
 ) -> TypedEvent:
     """Map one message to its typed event; exception frames are returned, not raised.
 
@@ -253,7 +256,7 @@ def decode_event(
     shape, or is not strict JSON, raises :class:`BedrockPayloadError`. ``frame_index`` and
     ``offset`` (where the frame starts in its stream) go into errors and exception values.
     ``payload_json`` spares a second parse to a caller that has parsed the payload already
-    (strict JSON, as the payload's bytes say); it is not modified.
+    (strict JSON, as the payload's bytes say; ``None``: parse it here); it is not modified.
     """
     union = _stream(stream)
     where = {"frame_index": frame_index, "offset": offset, "frame_offset": offset}
@@ -295,9 +298,9 @@ def decode_event(
     return UnknownEvent(_text_header(message, ":event-type") or "", message, stream)
 
 
-def _json_object(message: Message, value: Any = _UNPARSED) -> tuple[Any, str | None]:
+def _json_object(message: Message, value: Any = None) -> tuple[Any, str | None]:
     """The payload's JSON object (``value`` if parsed already), or ``(None, why not)``."""
-    if value is _UNPARSED:
+    if value is None:
         value, problem = parse(message.payload)
         if problem is not None:
             return None, problem
@@ -336,7 +339,7 @@ def _is_padding(text: str) -> bool:
     return PADDING_ALPHABET.startswith(text)
 
 
-def _exception_text(message: Message, value: Any = _UNPARSED) -> str:
+def _exception_text(message: Message, value: Any = None) -> str:
     body, _ = _json_object(message, value)
     if body is not None and isinstance(body.get("message"), str):
         return str(body["message"])

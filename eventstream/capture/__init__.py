@@ -1,0 +1,40 @@
+"""Captured traffic, for the tools: input formats and their detection, bodies decoded frame by
+frame with their positions and parsed payloads, and the JSON Lines records of frames both ways.
+
+The CLI and :mod:`eventstream.notebook` are built on this package; it reads through the
+public decoder and :mod:`eventstream.bedrock`, never the other way round. Only the names in
+``__all__`` are public and stable.
+"""
+
+from ._formats import (
+    EVENTSTREAM_CONTENT_TYPE,
+    INPUT_FORMATS,
+    Body,
+    InputFormat,
+    InputFormatError,
+    LoadedInput,
+    load_input,
+)
+from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, decode_frames
+from ._records import RecordError, frame_record, record_message
+
+__all__ = [
+    # input formats
+    "load_input",
+    "LoadedInput",
+    "Body",
+    "InputFormat",
+    "INPUT_FORMATS",
+    "EVENTSTREAM_CONTENT_TYPE",
+    "InputFormatError",
+    # frames
+    "decode_frames",
+    "Decoded",
+    "CapturedFrame",
+    "CaptureDecoder",
+    "NOT_JSON",
+    # JSON Lines records
+    "frame_record",
+    "record_message",
+    "RecordError",
+]
