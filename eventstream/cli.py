@@ -20,15 +20,14 @@ import base64
 import io
 import json
 import os
-import shutil
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, cast
 
 from . import __version__
+from ._console import Console, Progress, table_lines
 from .bedrock import STREAMS, Reassembled, StreamName
 from .capture import (
     INPUT_FORMATS,
@@ -41,10 +40,11 @@ from .capture import (
     decode_frames,
     frame_record,
     load_input,
+    messages_from_jsonl,
     record_message,
 )
 from .capture._records import error_record, reassembled_record
-from .capture._summary import Summary, decoded_before
+from .capture._summary import Summary, fault_lines
 from .samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 __all__ = [
@@ -76,116 +76,7 @@ class UsageError(Exception):
     """A problem with the command line or its input files (exit code 2)."""
 
 
-# --- console --------------------------------------------------------------------------------
-
-
-@dataclass
-class Console:
-    """The streams a command talks to, and the notes it writes on stderr."""
-
-    stdin: BinaryIO
-    stdout: TextIO
-    stderr: TextIO
-    quiet: bool = False
-
-    def note(self, text: str) -> None:
-        """A line for the user on stderr (suppressed by ``--quiet``)."""
-        if not self.quiet:
-            self.error(text)
-
-    def error(self, text: str) -> None:
-        # Flush stdout first so that, on a shared terminal or 2>&1, lines keep their order.
-        self.stdout.flush()
-        self.stderr.write(f"eventstream: {text}\n")
-        self.stderr.flush()
-
-    def write(self, line: str = "") -> None:
-        self.stdout.write(line + "\n")
-
-    def width(self) -> int:
-        return shutil.get_terminal_size((100, 24)).columns
-
-
-class Progress:
-    """A one-line progress bar on a terminal; every call is a no-op when disabled."""
-
-    BAR_WIDTH = 24
-
-    def __init__(self, stream: TextIO, total: int, *, enabled: bool) -> None:
-        self.stream = stream
-        self.total = max(total, 1)
-        self.enabled = enabled
-        self.label = ""
-        self._shown = -1
-        self._drawn = 0
-
-    def update(self, done: int, label: str | None = None) -> None:
-        if not self.enabled:
-            return
-        if label is not None and label != self.label:
-            self.label, self._shown = label, -1
-        percent = min(100, done * 100 // self.total)
-        # Redraw only when the figure changes: at most 101 writes per stage.
-        if percent == self._shown:
-            return
-        self._shown = percent
-        filled = self.BAR_WIDTH * percent // 100
-        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
-        mib = 1 << 20
-        line = (
-            f"{self.label:<8} [{bar}] {percent:3d}%  {min(done, self.total) / mib:.1f}"
-            f"/{self.total / mib:.1f} MiB"
-        )
-        self.stream.write("\r" + line.ljust(self._drawn))
-        self.stream.flush()
-        self._drawn = len(line)
-
-    def close(self) -> None:
-        if self.enabled and self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self.stream.flush()
-            self._drawn = 0
-
-
 # --- rendering: text ------------------------------------------------------------------------
-
-
-def _cells(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _fit(text: str, width: int) -> str:
-    """Cut ``text`` to ``width`` terminal cells, marking the cut with an ellipsis."""
-    if _cells(text) <= width:
-        return text
-    out, used = [], 0
-    for char in text:
-        size = _cells(char)
-        if used + size > width - 1:
-            break
-        out.append(char)
-        used += size
-    return "".join(out) + "…"
-
-
-def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
-    """Lines of a table; numeric columns (headed ``#``, ``offset``, ``length``) align right.
-
-    The last column takes the room left, at least 20 cells, and is cut to fit.
-    """
-    widths = [max([_cells(h), *(_cells(row[i]) for row in rows)]) for i, h in enumerate(headings)]
-    right = {i for i, h in enumerate(headings) if h in ("#", "offset", "length")}
-    room = max(width - sum(w + 2 for w in widths[:-1]), 20)
-
-    def line(cells: Sequence[str]) -> str:
-        parts = []
-        for i, cell in enumerate(cells[:-1]):
-            pad = " " * (widths[i] - _cells(cell))
-            parts.append(pad + cell if i in right else cell + pad)
-        parts.append(_fit(cells[-1], room))
-        return "  ".join(parts).rstrip()
-
-    return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
 
 
 def _frame_rows(decoded: Decoded, bedrock: bool) -> tuple[list[str], list[list[str]]]:
@@ -266,25 +157,6 @@ def _file_problem(exc: OSError | ValueError) -> str:
     if isinstance(exc, ValueError):
         return "a path cannot hold a NUL character"
     return exc.strerror or str(exc)
-
-
-def _fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
-    fault = decoded.fault
-    assert fault is not None
-    lines = [f"error: {fault}"]
-    where = (
-        f"the frame starts at byte {fault.frame_offset}"
-        if fault.frame_offset is not None
-        else "at the end of the input"
-    )
-    lines.append(f"  {type(fault).__name__}; {where}; {decoded_before(decoded)}")
-    if loaded.detected and loaded.ambiguous:
-        others = ", ".join(f for f in INPUT_FORMATS if f != loaded.format)
-        lines.append(
-            f"  hint: reading the input as {loaded.format} was a guess; if it is wrong, give "
-            f"--input-format ({others})"
-        )
-    return lines
 
 
 @dataclass(frozen=True)
@@ -422,7 +294,7 @@ def _decode_one(
         others = f" (and {more} more frame{'s' * (more != 1)} like it)" if more else ""
         console.error(f"payload error: {misfits[0]}{others}")
     if decoded.fault is not None:
-        for line in _fault_lines(decoded, loaded):
+        for line in fault_lines(decoded, loaded):
             console.error(line)
     return _status(decoded, view)
 
@@ -476,28 +348,9 @@ def cmd_encode(args: argparse.Namespace, console: Console) -> int:
         raw, name = _read_file(args.file), args.file
     write = _binary_out(args.output, console, args.output_format)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{name}: JSON Lines are UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    frames: list[bytes] = []
-    offset = 3 if raw.startswith(b"\xef\xbb\xbf") else 0  # utf-8-sig dropped the mark
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
-        start, offset = offset, offset + len(line.encode("utf-8"))
-        if not line.strip():
-            continue
-        where = f"{name}, line {number}"
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            raise UsageError(f"{where}: not JSON ({exc})") from None
-        try:
-            message = record_message(record, where, offset=start, frame_index=len(frames))
-        except RecordError as exc:
-            raise UsageError(exc.message) from None
-        if message is not None:
-            frames.append(message.encode())
+        frames = [message.encode() for message in messages_from_jsonl(raw, name)]
+    except RecordError as exc:
+        raise UsageError(exc.message) from None
     data = b"".join(frames)
     write(data)
     target = "standard output" if args.output in (None, "-") else args.output

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["Struct", "UnionMember", "WireError", "from_wire", "to_wire", "wire_name"]
+# The machinery of the typed layer: nothing here is public (bedrock re-exports none of it).
+__all__: list[str] = []
 
 T = TypeVar("T")
 JSON = Any

@@ -16,7 +16,7 @@ from ._formats import (
     load_input,
 )
 from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, decode_frames
-from ._records import RecordError, frame_record, record_message
+from ._records import RecordError, frame_record, messages_from_jsonl, record_message
 
 __all__ = [
     # input formats
@@ -36,5 +36,6 @@ __all__ = [
     # JSON Lines records
     "frame_record",
     "record_message",
+    "messages_from_jsonl",
     "RecordError",
 ]

@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any, cast
 
 from .._errors import EncodeError, EventStreamError
@@ -40,7 +41,7 @@ from ..bedrock._wire import to_wire
 from ._frames import NOT_JSON, CapturedFrame, Decoded
 from ._text import header_items
 
-__all__ = ["RecordError", "frame_record", "record_message"]
+__all__ = ["RecordError", "frame_record", "record_message", "messages_from_jsonl"]
 
 
 class RecordError(EventStreamError, ValueError):
@@ -343,3 +344,35 @@ def _record_message(record: object, where: str) -> Message | None:
         return Message(headers, payload)
     except EncodeError as exc:
         raise RecordError(f"{where}: {exc}") from None
+
+
+def messages_from_jsonl(data: bytes, name: str) -> Iterator[Message]:
+    """The message of each frame record in a JSON Lines document, in order.
+
+    Records that are not frames (``decode --json``'s ``reassembled``, ``error`` and
+    ``summary`` lines) and blank lines are skipped. Problems raise :class:`RecordError`
+    naming ``name`` and the line, with the line's byte offset and the frame it would be.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordError(
+            f"{name}: JSON Lines are UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # utf-8-sig dropped the mark
+    frames = 0
+    # Lines end at "\n" only: str.splitlines() would also cut at U+2028, U+2029 and U+0085,
+    # which JSON strings may hold unescaped.
+    for number, line in enumerate(text.split("\n"), 1):
+        start, offset = offset, offset + len(line.encode("utf-8")) + 1
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise RecordError(f"{where}: not JSON ({exc})", offset=start) from None
+        message = record_message(record, where, offset=start, frame_index=frames)
+        if message is not None:
+            frames += 1
+            yield message

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import EventStreamError
+from ._formats import INPUT_FORMATS, LoadedInput
 from ._frames import Decoded
 
 __all__: list[str] = []
@@ -83,3 +84,23 @@ class Summary:
             rows.append(("fault", f"{type(fault).__name__} at byte {fault.offset}"))
         width = max(len(label) for label, _ in rows)
         return [f"{label:<{width}}  {value}" for label, value in rows]
+
+
+def fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
+    """What the fault that ended ``decoded`` was, where, what it left, and a format hint."""
+    fault = decoded.fault
+    assert fault is not None
+    lines = [f"error: {fault}"]
+    where = (
+        f"the frame starts at byte {fault.frame_offset}"
+        if fault.frame_offset is not None
+        else "at the end of the input"
+    )
+    lines.append(f"  {type(fault).__name__}; {where}; {decoded_before(decoded)}")
+    if loaded.detected and loaded.ambiguous:
+        others = ", ".join(f for f in INPUT_FORMATS if f != loaded.format)
+        lines.append(
+            f"  hint: reading the input as {loaded.format} was a guess; if it is wrong, give "
+            f"--input-format ({others})"
+        )
+    return lines

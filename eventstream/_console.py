@@ -1,0 +1,117 @@
+"""The CLI's terminal: its streams and notes, a progress bar, and tables cut to the width."""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
+
+__all__: list[str] = []
+
+
+@dataclass
+class Console:
+    """The streams a command talks to, and the notes it writes on stderr."""
+
+    stdin: BinaryIO
+    stdout: TextIO
+    stderr: TextIO
+    quiet: bool = False
+
+    def note(self, text: str) -> None:
+        """A line for the user on stderr (suppressed by ``--quiet``)."""
+        if not self.quiet:
+            self.error(text)
+
+    def error(self, text: str) -> None:
+        # Flush stdout first so that, on a shared terminal or 2>&1, lines keep their order.
+        self.stdout.flush()
+        self.stderr.write(f"eventstream: {text}\n")
+        self.stderr.flush()
+
+    def write(self, line: str = "") -> None:
+        self.stdout.write(line + "\n")
+
+    def width(self) -> int:
+        return shutil.get_terminal_size((100, 24)).columns
+
+
+class Progress:
+    """A one-line progress bar on a terminal; every call is a no-op when disabled."""
+
+    BAR_WIDTH = 24
+
+    def __init__(self, stream: TextIO, total: int, *, enabled: bool) -> None:
+        self.stream = stream
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.label = ""
+        self._shown = -1
+        self._drawn = 0
+
+    def update(self, done: int, label: str | None = None) -> None:
+        if not self.enabled:
+            return
+        if label is not None and label != self.label:
+            self.label, self._shown = label, -1
+        percent = min(100, done * 100 // self.total)
+        # Redraw only when the figure changes: at most 101 writes per stage.
+        if percent == self._shown:
+            return
+        self._shown = percent
+        filled = self.BAR_WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+        mib = 1 << 20
+        line = (
+            f"{self.label:<8} [{bar}] {percent:3d}%  {min(done, self.total) / mib:.1f}"
+            f"/{self.total / mib:.1f} MiB"
+        )
+        self.stream.write("\r" + line.ljust(self._drawn))
+        self.stream.flush()
+        self._drawn = len(line)
+
+    def close(self) -> None:
+        if self.enabled and self._drawn:
+            self.stream.write("\r" + " " * self._drawn + "\r")
+            self.stream.flush()
+            self._drawn = 0
+
+
+def cells(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` terminal cells, marking the cut with an ellipsis."""
+    if cells(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = cells(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
+
+def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """Lines of a table; numeric columns (headed ``#``, ``offset``, ``length``) align right.
+
+    The last column takes the room left, at least 20 cells, and is cut to fit.
+    """
+    widths = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headings)]
+    right = {i for i, h in enumerate(headings) if h in ("#", "offset", "length")}
+    room = max(width - sum(w + 2 for w in widths[:-1]), 20)
+
+    def line(row: Sequence[str]) -> str:
+        parts = []
+        for i, cell in enumerate(row[:-1]):
+            pad = " " * (widths[i] - cells(cell))
+            parts.append(pad + cell if i in right else cell + pad)
+        parts.append(fit(row[-1], room))
+        return "  ".join(parts).rstrip()
+
+    return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
