@@ -1,0 +1,209 @@
+"""EventReader and stream="auto", stream paths, exception bodies, strict JSON, Anthropic events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import eventstream as es
+from eventstream import bedrock as br
+from tests.markdown import python_blocks
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "bedrock.md"
+
+
+def _converse() -> bytes:
+    events = [
+        br.MessageStart(role="assistant"),
+        br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="Hi")),
+        br.ContentBlockStop(content_block_index=0),
+        br.MessageStop(stop_reason="end_turn"),
+    ]
+    return b"".join(br.encode_event(e, padding=False).encode() for e in events)
+
+
+def _throttled() -> bytes:
+    return br.encode_event(br.ThrottlingException("slow down")).encode()
+
+
+def test_the_docs_reader_example_runs_and_prints_what_it_says() -> None:
+    (block,) = [b for b in python_blocks(DOCS.read_text()) if "EventReader" in b.code]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(block.compiled(str(DOCS)), {"bedrock": br, "eventstream": es, "data": _converse()})
+    assert printed.getvalue() == "converse converse (detected from its 'messageStart' event)\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "stream", "note"),
+    [
+        (_converse(), "converse", "converse (detected from its 'messageStart' event)"),
+        (
+            br.encode_event(br.Chunk(bytes=b"{}")).encode(),
+            "invoke",
+            "invoke (detected from its 'chunk' events; a bidirectional stream needs --stream)",
+        ),
+        (
+            es.Message({":message-type": "event", ":event-type": "mystery"}).encode(),
+            None,
+            "unknown (the first event type, 'mystery', is in no Bedrock stream)",
+        ),
+        (b"", None, "unknown (no event frame to detect it from; exceptions decode anyway)"),
+    ],
+)
+def test_auto_settles_the_stream_from_the_first_event(
+    data: bytes, stream: str | None, note: str
+) -> None:
+    reader = br.EventReader("auto")
+    for frame in es.Decoder().frames(data):
+        reader.read_frame(frame)
+    assert (reader.stream, reader.stream_note) == (stream, note)
+
+
+def test_auto_raises_an_exception_that_comes_before_any_event() -> None:
+    with pytest.raises(br.ThrottlingException) as caught:
+        list(br.events([_throttled() + _converse()], stream="auto"))
+    assert caught.value.retryable and caught.value.frame_index == 0
+    got = list(br.events([_throttled() + _converse()], "auto", raise_exceptions=False))
+    assert isinstance(got[0], br.ThrottlingException)
+    assert isinstance(got[1], br.MessageStart) and got[-1] == br.MessageStop(stop_reason="end_turn")
+
+
+def test_auto_gives_the_same_events_as_the_named_stream() -> None:
+    data = _converse()
+    assert list(br.events([data], "auto")) == list(br.events([data], "converse"))
+
+
+async def _collect(data: bytes) -> list[br.TypedEvent]:
+    async def source():  # type: ignore[no-untyped-def]
+        yield data
+
+    return [event async for event in br.aevents(source(), "auto")]
+
+
+def test_aevents_takes_auto() -> None:
+    assert asyncio.run(_collect(_converse())) == list(br.events([_converse()], "converse"))
+
+
+def test_a_bad_stream_name_is_a_configuration_error() -> None:
+    for bad in ("Invoke", "", ["converse"]):
+        with pytest.raises(es.ConfigurationError, match="unknown stream"):
+            br.EventReader(bad)  # type: ignore[arg-type]
+        with pytest.raises(es.ConfigurationError):
+            list(br.events([b""], bad))  # type: ignore[arg-type]
+
+
+def test_reader_positions_reach_errors() -> None:
+    bad = es.Message(
+        {":message-type": "event", ":event-type": "messageStart"}, b'{"role": 5}'
+    ).encode()
+    reader = br.EventReader("converse")
+    *good, last = es.Decoder().frames(_converse() + bad)
+    assert [type(reader.read_frame(frame)) for frame in good][0] is br.MessageStart
+    with pytest.raises(br.BedrockPayloadError) as caught:
+        reader.read_frame(last)
+    assert (caught.value.frame_index, caught.value.offset) == (4, len(_converse()))
+
+
+def test_stream_paths() -> None:
+    assert br.STREAMS["converse"].http_path == "/model/{modelId}/converse-stream"
+    cases = {
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse-stream": "converse",
+        "/model/anthropic.claude-v2/invoke-with-response-stream?x=1": "invoke",
+        "/model/m/invoke-with-bidirectional-stream/": "bidirectional-output",
+        "/model/m/converse": None,
+        "/model/m/invoke": None,
+    }
+    for url, stream in cases.items():
+        assert br.stream_from_path(url) == stream, url
+
+
+def test_stream_paths_are_the_service_models() -> None:
+    botocore_session = pytest.importorskip("botocore.session")
+    model = botocore_session.get_session().get_service_model("bedrock-runtime")
+    for stream in br.STREAMS.values():
+        assert model.operation_model(stream.operation).http["requestUri"] == stream.http_path
+
+
+def test_exception_body_is_what_the_frame_carries() -> None:
+    error = br.ModelStreamErrorException(
+        "upstream failed", original_status_code=503, original_message="busy"
+    )
+    body = br.exception_body(error)
+    assert body == {"message": "upstream failed", "originalStatusCode": 503,
+                    "originalMessage": "busy"}  # fmt: skip
+    assert json.loads(br.encode_event(error).payload) == body
+
+
+@pytest.mark.parametrize("text", [b'{"role":NaN}', b'{"role":Infinity}', b'{"x":-Infinity}',
+                                  b'{"x":1e999}'])  # fmt: skip
+def test_json_that_is_not_rfc_8259_is_a_payload_error(text: bytes) -> None:
+    message = es.Message({":message-type": "event", ":event-type": "messageStart"}, text)
+    with pytest.raises(br.BedrockPayloadError, match="not JSON"):
+        br.decode_event(message, "converse")
+
+
+def test_encode_event_refuses_what_json_cannot_carry() -> None:
+    event = br.MessageStop(stop_reason="end_turn", additional_model_response_fields=float("nan"))
+    with pytest.raises(es.EncodeError, match="JSON cannot carry"):
+        br.encode_event(event)
+
+
+def test_payload_json_given_is_not_changed_and_gives_the_same_event() -> None:
+    payload = b'{"p":"abc","role":"assistant"}'
+    message = es.Message({":message-type": "event", ":event-type": "messageStart"}, payload)
+    parsed = json.loads(payload)
+    event = br.decode_event(message, "converse", payload_json=parsed)
+    assert parsed == {"p": "abc", "role": "assistant"}
+    assert event == br.decode_event(message, "converse") and event.padding == "abc"
+
+
+def test_read_anthropic_reads_each_kind() -> None:
+    def read(value: object) -> br.AnthropicEvent:
+        event = br.read_anthropic(value)
+        assert event is not None
+        return event
+
+    start = read({"type": "message_start", "message": {"role": "assistant", "model": "m",
+                  "id": "i", "usage": {"input_tokens": 3}}})  # fmt: skip
+    assert (start.role, start.model, start.id, dict(start.usage)) == (
+        "assistant", "m", "i", {"input_tokens": 3}
+    )  # fmt: skip
+    tool = read({"type": "content_block_start", "index": 1,
+                 "content_block": {"type": "tool_use", "id": "t", "name": "f"}})  # fmt: skip
+    assert (tool.index, tool.block_type, tool.tool_id, tool.tool_name) == (1, "tool_use", "t", "f")
+    for delta_type, key in (("text_delta", "text"), ("input_json_delta", "partial_json"),
+                            ("thinking_delta", "thinking")):  # fmt: skip
+        delta = read({"type": "content_block_delta", "index": 0,
+                      "delta": {"type": delta_type, key: "x"}})  # fmt: skip
+        assert (delta.delta_type, delta.text) == (delta_type, "x")
+    signed = read({"type": "content_block_delta", "index": 0,
+                   "delta": {"type": "signature_delta", "signature": "sig"}})  # fmt: skip
+    assert signed.signature == "sig" and signed.text is None
+    stop = read({"type": "message_delta", "delta": {"stop_reason": "tool_use"},
+                 "usage": {"output_tokens": 9}})  # fmt: skip
+    assert (stop.stop_reason, dict(stop.usage)) == ("tool_use", {"output_tokens": 9})
+    end = read({"type": "message_stop", "amazon-bedrock-invocationMetrics": {"a": 1}})
+    assert dict(end.metrics) == {"a": 1}
+    error = read({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}})
+    assert (error.error_type, error.error_message) == ("overloaded_error", "busy")
+    # Odd types leave fields empty; what is not an Anthropic event is None.
+    odd = read({"type": "content_block_start", "index": True, "content_block": []})
+    assert (odd.index, odd.block_type) == (None, None)
+    for value in ([], {"type": 1}, None, "message_start"):
+        assert br.read_anthropic(value) is None
+
+
+def test_rows_and_status_render_the_answer_once() -> None:
+    result = br.reassemble(br.events([_converse()], "converse"))
+    assert result.status == "incomplete: the stream ended before its last event"
+    assert result.rows() == [("role", "assistant"), ("text", "Hi"), ("stop reason", "end_turn")]
+    cut = br.reassemble(br.events([_converse() + _throttled()], "converse",
+                                  raise_exceptions=False))  # fmt: skip
+    assert cut.status == "incomplete: ended by throttlingException"
+    assert cut.rows()[-1] == ("error", "throttlingException (HTTP 429, retryable): slow down")
