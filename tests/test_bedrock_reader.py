@@ -104,7 +104,8 @@ def test_reader_positions_reach_errors() -> None:
     ).encode()
     reader = br.EventReader("converse")
     *good, last = es.Decoder().frames(_converse() + bad)
-    assert [type(reader.read_frame(frame)) for frame in good][0] is br.MessageStart
+    types = [type(reader.read_frame(frame)) for frame in good]
+    assert types == [br.MessageStart, br.ContentBlockDelta, br.ContentBlockStop, br.MessageStop]
     with pytest.raises(br.BedrockPayloadError) as caught:
         reader.read_frame(last)
     assert (caught.value.frame_index, caught.value.offset) == (4, len(_converse()))
