@@ -1,12 +1,20 @@
-"""Reading the Markdown pages the tests check: tables after a marker, and ```python blocks."""
+"""Reading the Markdown pages the tests check: tables after a marker, and fenced blocks."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
 
-_PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+def _fenced(language: str) -> re.Pattern[str]:
+    """A ```language block from its opening line to the next line starting with three
+    backticks; group 1 is the body, its last newline included."""
+    return re.compile(rf"^```{re.escape(language)}\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+
+_PYTHON_BLOCK = _fenced("python")
 
 
 def table_after(text: str, marker: str) -> list[list[str]]:
@@ -38,3 +46,15 @@ def python_blocks(text: str) -> list[PythonBlock]:
         PythonBlock(match.group(1), text.count("\n", 0, match.start(1)) + 1)
         for match in _PYTHON_BLOCK.finditer(text)
     ]
+
+
+def replace_blocks(text: str, language: str, body: Callable[[str], str]) -> str:
+    """``text`` with the body of every ```language block replaced by ``body(old body)``.
+
+    Each body ends with its last newline, and so must what ``body`` returns.
+    """
+
+    def block(match: re.Match[str]) -> str:
+        return f"```{language}\n{body(match.group(1))}```"
+
+    return _fenced(language).sub(block, text)
