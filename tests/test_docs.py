@@ -6,19 +6,14 @@ import re
 from pathlib import Path
 
 import eventstream as es
+from tests.markdown import table_after
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def _table_after(text: str, marker: str) -> list[list[str]]:
-    block = text[text.index(marker) :].split("\n\n")[0]
-    rows = [line for line in block.splitlines() if line.startswith("|")][2:]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
-
-
 def test_type_table_matches_header_types() -> None:
     text = (DOCS / "format.md").read_text()
-    rows = _table_after(text, "<!-- checked against eventstream.HEADER_TYPES")
+    rows = table_after(text, "<!-- checked against eventstream.HEADER_TYPES")
     assert rows == [
         [str(t.type_id), t.name, t.python_type, t.value_layout] for t in es.HEADER_TYPES
     ]
@@ -26,7 +21,7 @@ def test_type_table_matches_header_types() -> None:
 
 def test_error_table_matches_the_classes() -> None:
     text = (DOCS / "format.md").read_text()
-    rows = _table_after(text, "<!-- checked against the classes exported")
+    rows = table_after(text, "<!-- checked against the classes exported")
     documented = {row[0].strip("`"): row[1] for row in rows}
     exported = {
         name: obj
