@@ -31,12 +31,31 @@ def _finite(text: str) -> float:
     return value
 
 
-def loads(data: bytes | str) -> Any:
-    """Parse strict JSON; raise ``ValueError`` (deep nesting included) on anything else."""
+# One decoder, built once: json.loads() with hooks builds a new JSONDecoder per call, which
+# costs as much as parsing a small event's payload. Its scanner is json's C scanner.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+_scan = _DECODER.scan_once
+_WHITESPACE = " \t\n\r"
+
+
+def loads(data: bytes | bytearray | str) -> Any:
+    """Parse strict UTF-8 JSON; raise ``ValueError`` (deep nesting included) on anything else.
+
+    A byte order mark is refused (RFC 8259, section 8.1), as are UTF-16 and UTF-32.
+    """
+    text = data if isinstance(data, str) else data.decode("utf-8")
     try:
-        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+        if text[:1] in _WHITESPACE:  # also "": the scanner wants a value at 0
+            return _DECODER.decode(text)
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration as exc:
+            raise json.JSONDecodeError("Expecting value", text, exc.value) from None
     except RecursionError:
         raise ValueError("JSON nested too deeply for the parser") from None
+    if end != len(text) and text[end:].strip(_WHITESPACE):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def too_deep(data: bytes, value: Any) -> bool:
