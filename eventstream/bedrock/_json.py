@@ -34,7 +34,7 @@ def _finite(text: str) -> float:
 # One decoder, built once: json.loads() with hooks builds a new JSONDecoder per call, which
 # costs as much as parsing a small event's payload. Its scanner is json's C scanner.
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
-_scan = _DECODER.scan_once
+_scan = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 _WHITESPACE = " \t\n\r"
 
 

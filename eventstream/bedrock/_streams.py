@@ -35,7 +35,7 @@ from ._events import (
     ValidationException,
 )
 from ._json import dumps, parse, too_deep
-from ._wire import WireError, from_wire, to_wire
+from ._wire import PADDING_ALPHABET, WireError, from_wire, to_wire
 
 __all__ = [
     "Stream",
@@ -57,9 +57,6 @@ StreamName: TypeAlias = Literal["invoke", "converse", "bidirectional-input", "bi
 StreamChoice: TypeAlias = StreamName | Literal["auto"]
 #: What ``decode_event`` returns: an event, an exception value, or a kept unknown frame.
 TypedEvent: TypeAlias = BedrockEvent | BedrockException | UnknownEvent
-
-#: Bedrock pads event payloads with a ``"p"`` field, a prefix of this alphabet.
-PADDING_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @dataclass(frozen=True)
@@ -317,22 +314,13 @@ def _decode_payload(
     body, problem = _json_object(message, value)
     if problem is not None:
         raise BedrockPayloadError(problem, frame=message, **where)
-    padding = body.get("p")
-    if isinstance(padding, str) and _is_padding(padding):
-        body = body.copy()  # the caller's parse stays as the payload says
-        del body["p"]
-    else:
-        # Absent, or not Bedrock's padding: a "p" that is there stays an ordinary extra key.
-        padding = None
     try:
-        event = from_wire(cls, body)
+        # Bedrock's "p" padding goes to the event's padding; any other "p" stays in extra.
+        return from_wire(cls, body)
     except WireError as exc:
         raise BedrockPayloadError(
             f"{cls.event_type} payload does not fit its shape: {exc}", frame=message, **where
         ) from None
-    if padding is not None:
-        object.__setattr__(event, "padding", padding)
-    return event
 
 
 def _is_padding(text: str) -> bool:

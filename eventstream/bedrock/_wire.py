@@ -228,30 +228,317 @@ def _plan(cls: type) -> tuple[tuple[str, str, Decode, Encode, bool], ...]:
     return plan
 
 
+#: Bedrock pads event payloads with a ``"p"`` field, a prefix of this alphabet.
+PADDING_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
 def from_wire(cls: type[T], value: JSON, path: str = "") -> T:
-    """Build ``cls`` from a decoded JSON object; undeclared keys go to ``extra``."""
-    if not isinstance(value, dict):
-        raise WireError(path, f"expected an object, got {type(value).__name__}")
-    kwargs: dict[str, Any] = {}
-    rest = dict(value)
-    for name, key, decode, _, required in _plan(cls):
-        if key in rest:
-            if rest[key] is None and not required:
-                # An explicit null stays in ``extra`` so that re-encoding sends it again.
-                continue
-            kwargs[name] = decode(rest.pop(key), f"{path}.{key}" if path else key)
-        elif required:
-            raise WireError(path, f"missing required key {key!r}")
-    if rest:
-        kwargs["extra"] = MappingProxyType(rest)
-    return cls(**kwargs)
+    """Build ``cls`` from a decoded JSON object; undeclared keys go to ``extra``.
+
+    An event's ``"p"`` that is Bedrock's padding goes to ``padding`` instead.
+    """
+    try:
+        return _decoder(cls)(value)  # type: ignore[no-any-return]
+    except WireError as exc:
+        if not path:
+            raise
+        raise WireError(_join(path, exc.path), exc.reason) from None
 
 
 def to_wire(value: Any) -> dict[str, JSON]:
-    """The JSON object for a declared structure: its set fields, then its ``extra`` keys."""
-    out: dict[str, JSON] = dict(value.extra)
-    for name, key, _, encode, _ in _plan(type(value)):
-        item = getattr(value, name)
-        if item is not None:
-            out[key] = encode(item)
-    return out
+    """The JSON object for a declared structure: its ``extra`` keys, then its set fields."""
+    return _encoder(type(value))(value)
+
+
+def _join(path: str, inner: str) -> str:
+    if not inner:
+        return path
+    if not path or inner.startswith("["):
+        return path + inner
+    return f"{path}.{inner}"
+
+
+def _prefixed(exc: WireError, step: str) -> WireError:
+    return WireError(_join(step, exc.path), exc.reason)
+
+
+# --- generated decoders and encoders ----------------------------------------------------------
+#
+# The declarations (dataclasses with type hints) stay the single source. For each shape, a
+# decoder and an encoder are generated once, on first use, as Python source specialised to
+# its fields (what dataclasses does for __init__): direct key lookups, an inline type check
+# per scalar field, nested shapes called directly, and the instance built through its slot
+# descriptors rather than __init__ (which would re-check and copy what was just checked).
+# The generic walk over a plan per object cost about 3 us an event; see benchmarks/README.md
+# ("Typed Bedrock events"). Errors are raised with the path below the shape; each caller
+# prefixes its own key, so no path string is built unless something fails.
+
+_DECODERS: dict[type, Callable[[JSON], Any]] = {}
+_ENCODERS: dict[type, Callable[[Any], dict[str, JSON]]] = {}
+_MISSING: Any = object()
+
+#: Inline checks for scalar hints: the test, and the name in the error.
+_SCALAR_TESTS = {
+    str: ("type(v) is str", "str"),
+    int: ("type(v) is int", "int"),  # not bool: JSON true is a bool, not a number
+    bool: ("type(v) is bool", "bool"),
+    float: ("type(v) is float or type(v) is int", "float"),
+}
+
+
+def _field_hint(hint: object) -> object:
+    """The hint without ``None``: ``X | None`` is X (optionality is in the default)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return hint
+
+
+def _decoder(cls: type) -> Callable[[JSON], Any]:
+    decode = _DECODERS.get(cls)
+    if decode is None:
+        decode = _DECODERS[cls] = _generate_decoder(cls)
+    return decode
+
+
+def _encoder(cls: type) -> Callable[[Any], dict[str, JSON]]:
+    encode = _ENCODERS.get(cls)
+    if encode is None:
+        encode = _ENCODERS[cls] = _generate_encoder(cls)
+    return encode
+
+
+def _value_decoder(hint: object) -> Callable[[JSON], Any] | None:
+    """A decoder for a non-scalar field value (relative paths in its errors), or ``None``
+    for ``Any`` (kept as it came)."""
+    hint = _field_hint(hint)
+    if hint is Any:
+        return None
+    if hint is bytes:
+        return _blob
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _union_decoder(tuple(typing.get_args(hint)))
+    if origin is tuple:
+        (item_hint,) = typing.get_args(hint)[:1]
+        item = _value_decoder(item_hint)
+        scalar = _SCALAR_TESTS.get(typing.cast(type, _field_hint(item_hint)))
+        return _list_decoder(item, scalar)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        struct: type = hint
+
+        def nested(value: JSON) -> Any:
+            # Looked up at call time: generating it now could recurse through its own fields.
+            return _decoder(struct)(value)
+
+        return nested
+    raise TypeError(f"no wire mapping for {hint!r}")  # pragma: no cover - a declaration error
+
+
+def _blob(value: JSON) -> bytes:
+    return _blob_decode(value, "")
+
+
+def _list_decoder(
+    item: Callable[[JSON], Any] | None, scalar: tuple[str, str] | None
+) -> Callable[[JSON], tuple[Any, ...]]:
+    kind = None if scalar is None else {"str": str, "int": int, "bool": bool}.get(scalar[1])
+
+    def decode(value: JSON) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise WireError("", f"expected a list, got {type(value).__name__}")
+        if item is None and scalar is None:
+            return tuple(value)
+        out = []
+        for i, element in enumerate(value):
+            if scalar is not None:
+                if not _scalar_ok(element, kind, scalar[1]):
+                    raise WireError(f"[{i}]", f"expected {scalar[1]}, got {type(element).__name__}")
+                out.append(element)
+                continue
+            assert item is not None
+            try:
+                out.append(item(element))
+            except WireError as exc:
+                raise _prefixed(exc, f"[{i}]") from None
+        return tuple(out)
+
+    return decode
+
+
+def _scalar_ok(value: object, kind: type | None, name: str) -> bool:
+    if name == "float":
+        return type(value) is float or type(value) is int
+    return type(value) is kind
+
+
+def _union_decoder(members: tuple[type, ...]) -> Callable[[JSON], Any]:
+    by_key: dict[str, type[UnionMember]] = {
+        m.union_key: m for m in members if issubclass(m, UnionMember)
+    }
+    # The one member that is not a UnionMember keeps unknown members (UnknownDelta, ...).
+    fallback: Any = next((m for m in members if not issubclass(m, UnionMember)), None)
+
+    def decode(value: JSON) -> Any:
+        if type(value) is not dict or len(value) != 1:
+            raise WireError("", "expected an object with exactly one member")
+        ((key, inner),) = value.items()
+        member = by_key.get(key)
+        if member is None:
+            if fallback is None:  # pragma: no cover - every union declares a fallback
+                raise WireError("", f"unknown member {key!r}")
+            return fallback(member=key, value=inner)
+        try:
+            return _decoder(member)(inner)
+        except WireError as exc:
+            raise _prefixed(exc, key) from None
+
+    return decode
+
+
+def _generate_decoder(cls: type) -> Callable[[JSON], Any]:
+    hints = typing.get_type_hints(cls)
+    fields = [f for f in dataclasses.fields(cls) if f.name != "extra"]
+    wraps = getattr(cls, "wraps", None)
+    env: dict[str, Any] = {
+        "cls": cls, "new": object.__new__, "WireError": WireError, "prefixed": _prefixed,
+        "MISSING": _MISSING, "EMPTY": _EMPTY, "Proxy": MappingProxyType,
+        "set_extra": _slot_setter(cls, "extra"), "ALPHABET": PADDING_ALPHABET,
+    }  # fmt: skip
+    lines = []
+    if wraps is not None:
+        # The wire value is the wrapped field's value itself: {"text": "..."}.
+        return _wrapper_decoder(cls, wraps, hints[wraps])
+    lines.append("def decode(value):")
+    lines.append("    if type(value) is not dict:")
+    lines.append("        raise WireError('', f'expected an object, got {type(value).__name__}')")
+    lines.append("    n = 0")
+    known: list[str] = []
+    plain: list[str] = []
+    has_padding = False
+    for number, field in enumerate(fields):
+        name = field.name
+        env[f"set_{number}"] = _slot_setter(cls, name)
+        if name == "padding":
+            has_padding = True
+            lines += [
+                "    p = value.get('p', MISSING)",
+                "    if type(p) is str and ALPHABET.startswith(p):",
+                "        n += 1",
+                "    else:",
+                "        p = None",
+                f"    f{number} = p",
+            ]
+            continue
+        key = field.metadata.get("wire", wire_name(name))
+        known.append(key)
+        required = (
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        )
+        factory = typing.cast(Callable[[], Any], field.default_factory)
+        default = (
+            None
+            if required
+            else (field.default if field.default is not dataclasses.MISSING else factory())
+        )
+        env[f"default_{number}"] = default
+        lines.append(f"    v = value.get({key!r}, MISSING)")
+        if required:
+            lines.append("    if v is MISSING:")
+            lines.append(f"        raise WireError('', {f'missing required key {key!r}'!r})")
+        else:
+            plain.append(key)
+            # Absent, or an explicit null (which stays in extra, to be sent again).
+            lines.append("    if v is MISSING or v is None:")
+            lines.append(f"        f{number} = default_{number}")
+            lines.append("    else:")
+        indent = "    " if required else "        "
+        hint = _field_hint(hints[name])
+        test = _SCALAR_TESTS.get(typing.cast(type, hint))
+        if test is not None:
+            lines.append(f"{indent}if not ({test[0]}):")
+            lines.append(
+                f"{indent}    raise WireError({key!r}, "
+                f"f'expected {test[1]}, got {{type(v).__name__}}')"
+            )
+            lines.append(f"{indent}f{number} = v")
+        else:
+            decode = _value_decoder(hints[name])
+            if decode is None:
+                lines.append(f"{indent}f{number} = v")
+            else:
+                env[f"decode_{number}"] = decode
+                lines.append(f"{indent}try:")
+                lines.append(f"{indent}    f{number} = decode_{number}(v)")
+                lines.append(f"{indent}except WireError as exc:")
+                lines.append(f"{indent}    raise prefixed(exc, {key!r}) from None")
+        lines.append(f"{indent}n += 1")
+    env["KNOWN"] = frozenset(known)
+    env["OPTIONAL"] = frozenset(plain)
+    lines.append("    if n == len(value):")
+    lines.append("        extra = EMPTY")
+    lines.append("    else:")
+    # What is left: undeclared keys, explicit nulls of optional fields, and a "p" that is
+    # not Bedrock's padding. (A required key never stays: it was decoded or refused.)
+    skip_p = " and (k != 'p' or p is None)" if has_padding else ""
+    lines.append(
+        "        extra = Proxy({k: x for k, x in value.items() "
+        f"if (k not in KNOWN or x is None){skip_p}}})"
+    )
+    lines.append("    obj = new(cls)")
+    for number, _ in enumerate(fields):
+        lines.append(f"    set_{number}(obj, f{number})")
+    lines.append("    set_extra(obj, extra)")
+    lines.append("    return obj")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<decoder of {cls.__qualname__}>", "exec"), env, namespace)
+    decode_fn: Callable[[JSON], Any] = namespace["decode"]
+    return decode_fn
+
+
+def _wrapper_decoder(cls: type, wraps: str, hint: object) -> Callable[[JSON], Any]:
+    test = _SCALAR_TESTS.get(typing.cast(type, _field_hint(hint)))
+    inner = None if test is not None else _value_decoder(hint)
+    kind = {"str": str, "int": int, "bool": bool}.get(test[1]) if test else None
+    new, set_field, set_extra = object.__new__, _slot_setter(cls, wraps), _slot_setter(cls, "extra")
+
+    def decode(value: JSON) -> Any:
+        if test is not None:
+            if not _scalar_ok(value, kind, test[1]):
+                raise WireError("", f"expected {test[1]}, got {type(value).__name__}")
+        elif inner is not None:
+            value = inner(value)
+        obj: Any = new(cls)
+        set_field(obj, value)
+        set_extra(obj, _EMPTY)
+        return obj
+
+    return decode
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    # The slot's own descriptor: frozen dataclasses refuse setattr, the descriptor does not.
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            setter: Callable[[Any, Any], None] = descriptor.__set__
+            return setter
+    raise TypeError(f"{cls.__name__}.{name} is not a slot")  # pragma: no cover
+
+
+def _generate_encoder(cls: type) -> Callable[[Any], dict[str, JSON]]:
+    wraps = getattr(cls, "wraps", None)
+    rows = [(name, key, encode) for name, key, _, encode, _ in _plan(cls)]
+
+    def encode(value: Any) -> dict[str, JSON]:
+        extra = value.extra
+        out: dict[str, JSON] = dict(extra) if extra else {}
+        for name, key, field_encode in rows:
+            item = getattr(value, name)
+            if item is not None:
+                out[key] = item if field_encode is _identity else field_encode(item)
+        return out
+
+    del wraps  # a wrapping member's object form is its one field, as for any shape
+    return encode
