@@ -34,7 +34,7 @@ from ._events import (
     UnknownException,
     ValidationException,
 )
-from ._json import dumps, parse, too_deep
+from ._json import dumps, loads, parse, too_deep
 from ._wire import PADDING_ALPHABET, WireError, from_wire, to_wire
 
 __all__ = [
@@ -72,13 +72,21 @@ class Stream:
     #: The operation's HTTP path (the service model's requestUri); ``{modelId}`` is the model.
     http_path: str
 
+    def __post_init__(self) -> None:
+        # Lookups by wire name, for decode_event: one dict lookup an event.
+        by_type = {c.event_type: c for c in self.events}
+        object.__setattr__(self, "_event_classes", by_type)
+        object.__setattr__(
+            self, "_exception_classes", {c.exception_type: c for c in self.exceptions}
+        )
+
     def event_class(self, event_type: str) -> type[BedrockEvent] | None:
         """The class for ``:event-type`` in this union, or ``None``."""
-        return next((c for c in self.events if c.event_type == event_type), None)
+        return self._event_classes.get(event_type)  # type: ignore[attr-defined, no-any-return]
 
     def exception_class(self, exception_type: str) -> type[BedrockException] | None:
         """The class for ``:exception-type`` in this union, or ``None``."""
-        return next((c for c in self.exceptions if c.exception_type == exception_type), None)
+        return self._exception_classes.get(exception_type)  # type: ignore[attr-defined, no-any-return]
 
 
 _ALL_EXCEPTIONS = (
@@ -256,19 +264,22 @@ def decode_event(
     (strict JSON, as the payload's bytes say; ``None``: parse it here); it is not modified.
     """
     union = _stream(stream)
-    where = {"frame_index": frame_index, "offset": offset, "frame_offset": offset}
-    message_type = _text_header(message, ":message-type")
+    headers = message.headers
+    message_type = headers.get(":message-type")
     if message_type == "event":
-        name = _text_header(message, ":event-type") or ""
+        name = headers.get(":event-type")
+        if type(name) is not str:
+            name = ""
         cls = union.event_class(name) if union else _ANY_EVENT.get(name)
-        if cls is None:
-            if strict:
-                raise UnexpectedEventError(
-                    f"event {name!r} is not in the {stream} stream's union", frame=message,
-                    **where,
-                )  # fmt: skip
-            return UnknownEvent(name, message, stream)
-        return _decode_payload(cls, message, where, payload_json)
+        if cls is not None:
+            return _decode_payload(cls, message, frame_index, offset, payload_json)
+        if strict:
+            raise UnexpectedEventError(
+                f"event {name!r} is not in the {stream} stream's union", frame=message,
+                frame_index=frame_index, offset=offset, frame_offset=offset,
+            )  # fmt: skip
+        return UnknownEvent(name, message, stream)
+    where = {"frame_index": frame_index, "offset": offset, "frame_offset": offset}
     if message_type == "exception":
         name = _text_header(message, ":exception-type") or ""
         exc_cls = union.exception_class(name) if union else _ANY_EXCEPTION.get(name)
@@ -309,18 +320,36 @@ def _json_object(message: Message, value: Any = None) -> tuple[Any, str | None]:
 
 
 def _decode_payload(
-    cls: type[BedrockEvent], message: Message, where: dict[str, int | None], value: Any
+    cls: type[BedrockEvent],
+    message: Message,
+    frame_index: int | None,
+    offset: int | None,
+    value: Any,
 ) -> BedrockEvent:
-    body, problem = _json_object(message, value)
-    if problem is not None:
-        raise BedrockPayloadError(problem, frame=message, **where)
+    # The path every event takes: kept flat (no helper per step) on purpose.
+    payload = message.payload
+    if value is None:
+        try:
+            value = loads(payload)
+        except ValueError as exc:
+            raise BedrockPayloadError(
+                f"payload is not JSON ({exc})", frame=message, frame_index=frame_index,
+                offset=offset, frame_offset=offset,
+            ) from None  # fmt: skip
+    if type(value) is not dict or too_deep(payload, value):
+        _, problem = _json_object(message, value)
+        raise BedrockPayloadError(
+            problem or "payload is not a JSON object", frame=message, frame_index=frame_index,
+            offset=offset, frame_offset=offset,
+        )  # fmt: skip
     try:
         # Bedrock's "p" padding goes to the event's padding; any other "p" stays in extra.
-        return from_wire(cls, body)
+        return from_wire(cls, value)
     except WireError as exc:
         raise BedrockPayloadError(
-            f"{cls.event_type} payload does not fit its shape: {exc}", frame=message, **where
-        ) from None
+            f"{cls.event_type} payload does not fit its shape: {exc}", frame=message,
+            frame_index=frame_index, offset=offset, frame_offset=offset,
+        ) from None  # fmt: skip
 
 
 def _is_padding(text: str) -> bool:
