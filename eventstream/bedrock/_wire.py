@@ -238,7 +238,7 @@ def from_wire(cls: type[T], value: JSON, path: str = "") -> T:
     An event's ``"p"`` that is Bedrock's padding goes to ``padding`` instead.
     """
     try:
-        return _decoder(cls)(value)  # type: ignore[no-any-return]
+        return decoder_of(cls)(value)  # type: ignore[no-any-return]
     except WireError as exc:
         if not path:
             raise
@@ -295,10 +295,12 @@ def _field_hint(hint: object) -> object:
     return hint
 
 
-def _decoder(cls: type) -> Callable[[JSON], Any]:
+def decoder_of(cls: type) -> Callable[[JSON], Any]:
+    """The generated decoder of ``cls``: JSON in, instance out, :class:`WireError` with the
+    path below the shape on failure (what :func:`from_wire` calls, without the prefixing)."""
     decode = _DECODERS.get(cls)
     if decode is None:
-        decode = _DECODERS[cls] = _generate_decoder(cls)
+        decode = _DECODERS[cls] = _generatedecoder_of(cls)
     return decode
 
 
@@ -309,7 +311,7 @@ def _encoder(cls: type) -> Callable[[Any], dict[str, JSON]]:
     return encode
 
 
-def _value_decoder(hint: object) -> Callable[[JSON], Any] | None:
+def _valuedecoder_of(hint: object) -> Callable[[JSON], Any] | None:
     """A decoder for a non-scalar field value (relative paths in its errors), or ``None``
     for ``Any`` (kept as it came)."""
     hint = _field_hint(hint)
@@ -319,18 +321,18 @@ def _value_decoder(hint: object) -> Callable[[JSON], Any] | None:
         return _blob
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return _union_decoder(tuple(typing.get_args(hint)))
+        return _uniondecoder_of(tuple(typing.get_args(hint)))
     if origin is tuple:
         (item_hint,) = typing.get_args(hint)[:1]
-        item = _value_decoder(item_hint)
+        item = _valuedecoder_of(item_hint)
         scalar = _SCALAR_TESTS.get(typing.cast(type, _field_hint(item_hint)))
-        return _list_decoder(item, scalar)
+        return _listdecoder_of(item, scalar)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         struct: type = hint
 
         def nested(value: JSON) -> Any:
             # Looked up at call time: generating it now could recurse through its own fields.
-            return _decoder(struct)(value)
+            return decoder_of(struct)(value)
 
         return nested
     raise TypeError(f"no wire mapping for {hint!r}")  # pragma: no cover - a declaration error
@@ -340,7 +342,7 @@ def _blob(value: JSON) -> bytes:
     return _blob_decode(value, "")
 
 
-def _list_decoder(
+def _listdecoder_of(
     item: Callable[[JSON], Any] | None, scalar: tuple[str, str] | None
 ) -> Callable[[JSON], tuple[Any, ...]]:
     kind = None if scalar is None else {"str": str, "int": int, "bool": bool}.get(scalar[1])
@@ -373,31 +375,36 @@ def _scalar_ok(value: object, kind: type | None, name: str) -> bool:
     return type(value) is kind
 
 
-def _union_decoder(members: tuple[type, ...]) -> Callable[[JSON], Any]:
+def _uniondecoder_of(members: tuple[type, ...]) -> Callable[[JSON], Any]:
     by_key: dict[str, type[UnionMember]] = {
         m.union_key: m for m in members if issubclass(m, UnionMember)
     }
     # The one member that is not a UnionMember keeps unknown members (UnknownDelta, ...).
     fallback: Any = next((m for m in members if not issubclass(m, UnionMember)), None)
 
+    decoders: dict[str, Callable[[JSON], Any]] = {}  # by key, filled on first use
+
     def decode(value: JSON) -> Any:
         if type(value) is not dict or len(value) != 1:
             raise WireError("", "expected an object with exactly one member")
         ((key, inner),) = value.items()
-        member = by_key.get(key)
-        if member is None:
-            if fallback is None:  # pragma: no cover - every union declares a fallback
-                raise WireError("", f"unknown member {key!r}")
-            return fallback(member=key, value=inner)
+        member_decode = decoders.get(key)
+        if member_decode is None:
+            member = by_key.get(key)
+            if member is None:
+                if fallback is None:  # pragma: no cover - every union declares a fallback
+                    raise WireError("", f"unknown member {key!r}")
+                return fallback(member=key, value=inner)
+            member_decode = decoders[key] = decoder_of(member)
         try:
-            return _decoder(member)(inner)
+            return member_decode(inner)
         except WireError as exc:
             raise _prefixed(exc, key) from None
 
     return decode
 
 
-def _generate_decoder(cls: type) -> Callable[[JSON], Any]:
+def _generatedecoder_of(cls: type) -> Callable[[JSON], Any]:
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if f.name != "extra"]
     wraps = getattr(cls, "wraps", None)
@@ -409,7 +416,7 @@ def _generate_decoder(cls: type) -> Callable[[JSON], Any]:
     lines = []
     if wraps is not None:
         # The wire value is the wrapped field's value itself: {"text": "..."}.
-        return _wrapper_decoder(cls, wraps, hints[wraps])
+        return _wrapperdecoder_of(cls, wraps, hints[wraps])
     lines.append("def decode(value):")
     lines.append("    if type(value) is not dict:")
     lines.append("        raise WireError('', f'expected an object, got {type(value).__name__}')")
@@ -464,7 +471,7 @@ def _generate_decoder(cls: type) -> Callable[[JSON], Any]:
             )
             lines.append(f"{indent}f{number} = v")
         else:
-            decode = _value_decoder(hints[name])
+            decode = _valuedecoder_of(hints[name])
             if decode is None:
                 lines.append(f"{indent}f{number} = v")
             else:
@@ -497,9 +504,9 @@ def _generate_decoder(cls: type) -> Callable[[JSON], Any]:
     return decode_fn
 
 
-def _wrapper_decoder(cls: type, wraps: str, hint: object) -> Callable[[JSON], Any]:
+def _wrapperdecoder_of(cls: type, wraps: str, hint: object) -> Callable[[JSON], Any]:
     test = _SCALAR_TESTS.get(typing.cast(type, _field_hint(hint)))
-    inner = None if test is not None else _value_decoder(hint)
+    inner = None if test is not None else _valuedecoder_of(hint)
     kind = {"str": str, "int": int, "bool": bool}.get(test[1]) if test else None
     new, set_field, set_extra = object.__new__, _slot_setter(cls, wraps), _slot_setter(cls, "extra")
 
