@@ -9,9 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import eventstream as es
 from eventstream import bedrock as br
+from eventstream.bedrock._json import dumps
 from tests.markdown import python_blocks
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "bedrock.md"
@@ -208,3 +211,35 @@ def test_rows_and_status_render_the_answer_once() -> None:
                                   raise_exceptions=False))  # fmt: skip
     assert cut.status == "incomplete: ended by throttlingException"
     assert cut.rows()[-1] == ("error", "throttlingException (HTTP 429, retryable): slow down")
+
+
+@given(
+    text=st.text(),
+    index=st.integers(-(2**40), 2**40),
+    padding=st.one_of(st.booleans(), st.sampled_from(["", "a", br.PADDING_ALPHABET])),
+)
+def test_the_text_delta_fast_path_writes_what_the_general_path_writes(
+    text: str, index: int, padding: bool | str
+) -> None:
+    event = br.ContentBlockDelta(content_block_index=index, delta=br.TextDelta(text=text),
+                                 padding="abc")  # fmt: skip
+    # The same event with an extra key takes the general path; without it, the fast one.
+    general = br.encode_event(_with_extra(event), padding=padding).payload
+    fast = br.encode_event(event, padding=padding).payload
+    assert json.loads(fast) == {k: v for k, v in json.loads(general).items() if k != "zz"}
+    assert fast == _dumped_without(general, "zz")
+    assert br.decode_event(br.encode_event(event, padding=padding), "converse") == event
+
+
+def _with_extra(event: br.ContentBlockDelta) -> br.ContentBlockDelta:
+    return br.ContentBlockDelta(
+        content_block_index=event.content_block_index, delta=event.delta,
+        padding=event.padding, extra={"zz": 1},
+    )  # fmt: skip
+
+
+def _dumped_without(payload: bytes, key: str) -> bytes:
+    # The general path's bytes with one top-level key taken out, written the same way.
+    value = json.loads(payload)
+    del value[key]
+    return dumps(value)

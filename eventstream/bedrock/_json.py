@@ -87,16 +87,24 @@ def parse(data: bytes) -> tuple[Any, str | None]:
     return value, None
 
 
+# Built once, for the same reason as _DECODER: json.dumps() with options builds an encoder
+# per call. Two: UTF-8 text as it is, and every non-ASCII character escaped.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+_ASCII_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+
 def dumps(value: Any) -> bytes:
-    """Compact JSON with keys sorted at every level, UTF-8 unescaped, as Bedrock sends it."""
-    text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    """Compact JSON with keys sorted at every level, UTF-8 unescaped, as Bedrock sends it.
+
+    Raise ``ValueError`` for NaN or an infinity, ``RecursionError`` for too deep a value.
+    """
     try:
-        return text.encode()
+        return _ENCODER(value).encode()
     except UnicodeEncodeError:
         # A lone surrogate (which JSON can carry as an escape) has no UTF-8 form: escape all.
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+        return _ASCII_ENCODER(value).encode()
 
 
 # --- JSON shown to people -------------------------------------------------------------------
