@@ -6,7 +6,8 @@ Layers, lowest first; a module imports only from its own layer or below:
 1. the codec: ``_errors`` → ``_headers`` → ``_message`` → ``_codec`` → ``_decoder``
 2. the adapters: ``_io``, and the package root that re-exports the core
 3. service layers: ``bedrock/``, ``signing``
-4. tools: ``capture/``, ``samples/``, ``cli``, ``notebook``, ``strategies``, ``_console``
+4. tools: ``capture/``, ``samples/``, ``cli``, ``notebook``, ``strategies``, ``_console``,
+   ``gateway/`` (the web-framework shells over bedrock's serving functions)
 
 Every import counts, ``TYPE_CHECKING`` and function-level ones included.
 """
@@ -37,6 +38,7 @@ LAYERS = {
     "notebook": 4,
     "strategies": 4,
     "_console": 4,
+    "gateway": 4,
     "__main__": 4,
 }
 

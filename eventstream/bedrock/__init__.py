@@ -53,6 +53,20 @@ from ._events import (
     ValidationException,
     WebLocation,
 )
+from ._http import (
+    EVENTSTREAM_CONTENT_TYPE,
+    HTTP_ERRORS,
+    AccessDeniedException,
+    ModelErrorException,
+    ModelNotReadyException,
+    Reply,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+    error_code,
+    error_from_response,
+    error_response,
+    response_headers,
+)
 from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
     ReasoningBlock,
@@ -62,6 +76,18 @@ from ._reassemble import (
     TextBlock,
     ToolUseBlock,
     reassemble,
+)
+from ._serve import (
+    AsyncBody,
+    Body,
+    FaultHandler,
+    aencode_stream,
+    aprime,
+    arespond,
+    encode_stream,
+    fault_exception,
+    prime,
+    respond,
 )
 from ._streams import (
     PADDING_ALPHABET,
@@ -95,6 +121,24 @@ __all__ = [
     "TypedEvent",
     "PADDING_ALPHABET",
     "MAX_JSON_DEPTH",
+    # serving: body chunks, headers, errors before the stream, faults
+    "encode_stream",
+    "aencode_stream",
+    "respond",
+    "arespond",
+    "prime",
+    "aprime",
+    "Reply",
+    "Body",
+    "AsyncBody",
+    "response_headers",
+    "error_response",
+    "error_from_response",
+    "error_code",
+    "fault_exception",
+    "FaultHandler",
+    "HTTP_ERRORS",
+    "EVENTSTREAM_CONTENT_TYPE",
     # reassembly
     "reassemble",
     "Reassembler",
@@ -152,6 +196,12 @@ __all__ = [
     "ServiceUnavailableException",
     "UnknownException",
     "ErrorFrame",
+    # errors that come only before a stream
+    "AccessDeniedException",
+    "ResourceNotFoundException",
+    "ServiceQuotaExceededException",
+    "ModelNotReadyException",
+    "ModelErrorException",
     "BedrockPayloadError",
     "UnexpectedEventError",
 ]
