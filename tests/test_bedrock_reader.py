@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import io
 import json
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,31 @@ def _dumped_without(payload: bytes, key: str) -> bytes:
     value = json.loads(payload)
     del value[key]
     return dumps(value)
+
+
+def _peak(run: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        b"[" + b",".join([b"[]"] * 200_000) + b"]",  # many shallow values: the quick test
+        b"[" + b",".join([b"[" * 9 + b"]" * 9] * 20_000) + b"]",  # too deep for it: the walk
+    ],
+)
+def test_the_depth_check_costs_little_beside_the_parse(shape: bytes) -> None:
+    payload = b'{"stopReason":"end_turn","additionalModelResponseFields":' + shape + b"}"
+    message = es.Message({":message-type": "event", ":event-type": "messageStop"}, payload)
+    parse = _peak(lambda: json.loads(payload))
+    decode = _peak(lambda: br.decode_event(message, "converse"))
+    # The event holds the parsed value; the check adds at most a list of references a level.
+    assert decode < 1.6 * parse, (decode, parse)
+    assert br.decode_event(message, "converse").additional_model_response_fields == json.loads(
+        shape
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,20 +60,27 @@ def loads(data: bytes | bytearray | str) -> Any:
 
 
 def too_deep(data: bytes, value: Any) -> bool:
-    """Whether ``value`` (parsed from ``data``) nests deeper than :data:`MAX_JSON_DEPTH`."""
+    """Whether ``value`` (parsed from ``data``) nests deeper than :data:`MAX_JSON_DEPTH`: a
+    value, or a member of a list or object, lies more than that many levels down."""
     # Cheap test first: fewer brackets than the limit cannot nest that deep.
     if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
         return False
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
+    # Then the brackets alone, outside strings, with innermost pairs taken out a few times,
+    # all in C: a payload of many shallow values (a million "[]") empties at once, where a
+    # walk of the parsed value would cost as much as the parse.
+    shape = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    for _ in range(_QUICK_LEVELS):
+        shape = shape.replace(b"[]", b"").replace(b"{}", b"")
+        if not shape:
+            return False
+    # Members of the deepest allowed containers lie one level too deep.
+    return not nested_within(value, MAX_JSON_DEPTH - 1, members=True)
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+#: Levels the quick test takes out before walking the value (which is exact at any depth).
+_QUICK_LEVELS = 8
 
 
 def parse(data: bytes) -> tuple[Any, str | None]:
@@ -118,17 +126,23 @@ SHOWN_JSON_DEPTH = MAX_JSON_DEPTH // 2
 TOO_DEEP = "(JSON nested too deeply to show)"
 
 
-def nested_within(value: Any, levels: int) -> bool:
-    """Whether no list or object in ``value`` lies more than ``levels`` levels down."""
-    stack = [(value, 0)]  # not recursive: the value may be as deep as the parser allows
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth == levels:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return True
+def nested_within(value: Any, levels: int, *, members: bool = False) -> bool:
+    """Whether no list or object in ``value`` lies more than ``levels`` levels down (with
+    ``members``, also no member of one that lies ``levels`` down: it must be empty)."""
+    # Level by level, keeping only the containers: no (item, depth) pair per value, so a
+    # payload of millions of empty lists costs a list of references, not a tuple each.
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(levels):
+        below = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            below.extend([child for child in children if type(child) in (dict, list)])
+        if not below:
+            return True
+        level = below
+    # ``level`` holds the containers ``levels`` down: none may be there, or (``members``)
+    # they must be empty.
+    return not any(level) if members else not level
 
 
 def bounded(value: Any, levels: int = SHOWN_JSON_DEPTH) -> Any:

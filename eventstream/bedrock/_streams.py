@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from json.encoder import encode_basestring as _encode_string
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _encode_string
 from typing import Any, Literal, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._decoder import Frame
 from .._errors import ConfigurationError, EncodeError
-from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._headers import HeaderValue
+from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message, message_from_wire
 from ._events import (
     BedrockEvent,
