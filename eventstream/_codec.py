@@ -42,7 +42,6 @@ __all__ = [
     "DEFAULT_MAX_HEADERS_LENGTH",
     "decode",
     "describe_non_eventstream",
-    "as_byte_view",
 ]
 
 #: Spec limit on a payload: 24 MiB.

@@ -1,11 +1,11 @@
-"""The error hierarchy: one root, subclasses that say what went wrong and where."""
+"""The error hierarchy: one root, subclasses that say what went wrong and where.
+
+This module imports nothing from the package, so every other module can import it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from ._message import Message
+from typing import Any, Literal
 
 __all__ = [
     "EventStreamError",
@@ -29,11 +29,13 @@ class EventStreamError(Exception):
 
     ``offset`` is the absolute byte offset of the problem in the input (``None`` when
     encoding), ``frame_index`` the zero-based index of the frame it belongs to, and
-    ``frame_offset`` the offset at which that frame starts. ``messages`` holds the messages
-    that the failing :meth:`Decoder.feed` call had completed before the fault.
+    ``frame_offset`` the offset at which that frame starts. ``messages`` holds the
+    :class:`Message` objects that the failing :meth:`Decoder.feed` call had completed before
+    the fault.
     """
 
-    messages: tuple[Message, ...] = ()
+    # Typed loosely so that this module need not import _message (which imports it).
+    messages: tuple[Any, ...] = ()
 
     def __init__(
         self,
