@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from zlib import crc32
@@ -26,6 +26,9 @@ from ._errors import (
     TruncatedError,
 )
 from ._headers import (
+    HEADER_TYPE_BY_NAME,
+    HEADER_TYPES,
+    LENGTH_PREFIXED,
     MAX_HEADER_VALUE_BYTES,
     Byte,
     HeaderValue,
@@ -53,9 +56,6 @@ _PRELUDE = struct.Struct(">III")
 #: Larger frames in a bytes input are checksummed through a view (see decode_body).
 _SMALL_FRAME = 4096
 _U32 = struct.Struct(">I")
-_I16 = struct.Struct(">h")
-_I32 = struct.Struct(">i")
-_I64 = struct.Struct(">q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +304,9 @@ def parse_headers(block: bytes, base: int, frame_index: int) -> dict[str, Header
     end = len(block)
     pos = 0
     value: HeaderValue
+    # Literal ids and unrolled branches below, for speed; tests/test_header_table.py proves
+    # them against every row of HEADER_TYPES. Table values are bound once per block.
+    length_prefixed, fixed_sizes = LENGTH_PREFIXED, _FIXED_SIZES
     while pos < end:
         name_length = block[pos]
         if name_length == 0:
@@ -325,7 +328,7 @@ def parse_headers(block: bytes, base: int, frame_index: int) -> dict[str, Header
         name = _string(block, pos + 1, type_pos, "header name", base, frame_index)
         type_id = block[type_pos]
         value_pos = type_pos + 1
-        if type_id in (6, 7):
+        if type_id in length_prefixed:
             if value_pos + 2 > end:
                 raise _truncated(name, "value length", base + value_pos, frame_index)
             size = (block[value_pos] << 8) | block[value_pos + 1]
@@ -358,7 +361,7 @@ def parse_headers(block: bytes, base: int, frame_index: int) -> dict[str, Header
         elif type_id == 1:
             value, next_pos = False, value_pos
         elif 2 <= type_id <= 5 or 8 <= type_id <= 9:
-            size = _FIXED_SIZES[type_id]
+            size = fixed_sizes[type_id]
             next_pos = value_pos + size
             if next_pos > end:
                 raise _truncated(
@@ -371,18 +374,18 @@ def parse_headers(block: bytes, base: int, frame_index: int) -> dict[str, Header
                 raw = block[value_pos]
                 value = Byte(raw - 256 if raw > 127 else raw)
             elif type_id == 3:
-                value = Short(_I16.unpack_from(block, value_pos)[0])
+                value = Short(_unpack_short(block, value_pos)[0])
             elif type_id == 4:
-                value = Integer(_I32.unpack_from(block, value_pos)[0])
+                value = Integer(_unpack_integer(block, value_pos)[0])
             elif type_id == 5:
-                value = Long(_I64.unpack_from(block, value_pos)[0])
+                value = Long(_unpack_long(block, value_pos)[0])
             elif type_id == 8:
-                value = Timestamp(_I64.unpack_from(block, value_pos)[0])
+                value = Timestamp(_unpack_timestamp(block, value_pos)[0])
             else:
                 value = uuid.UUID(bytes=block[value_pos:next_pos])
         else:
             raise HeaderError(
-                f"header {name!r} has unknown value type {type_id} (valid: 0..9)",
+                f"header {name!r} has unknown value type {type_id} (valid: 0..{_LAST_TYPE_ID})",
                 problem="unknown-type",
                 header_name=name,
                 offset=base + type_pos,
@@ -401,7 +404,22 @@ def parse_headers(block: bytes, base: int, frame_index: int) -> dict[str, Header
     return headers
 
 
-_FIXED_SIZES = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
+# The values parse_headers reads from HEADER_TYPES, bound here so that the loop does no
+# lookup in the table.
+_FIXED_SIZES = {t.type_id: t.fixed_size for t in HEADER_TYPES if t.fixed_size}
+_LAST_TYPE_ID = HEADER_TYPES[-1].type_id
+
+
+def _unpacker(name: str) -> Callable[[bytes, int], tuple[int]]:
+    value_struct = HEADER_TYPE_BY_NAME[name].value_struct
+    assert value_struct is not None, name
+    return value_struct.unpack_from
+
+
+_unpack_short = _unpacker("short")
+_unpack_integer = _unpacker("integer")
+_unpack_long = _unpacker("long")
+_unpack_timestamp = _unpacker("timestamp")
 
 
 def _truncated(name: str, what: str, offset: int, frame_index: int) -> HeaderError:

@@ -1,14 +1,21 @@
 """Header value types: the wire table, the typed wrappers and the Python mapping.
 
-The table :data:`HEADER_TYPES` is the single description of the ten wire types; the
-encoder, the decoder and ``docs/format.md`` all follow it.
+The table :data:`HEADER_TYPES` is the single description of the ten wire types (msgpack's
+fallback keeps its format the same way): the encoder, the decoder, the strategies and
+``docs/format.md`` all read it. The lookups derived from it (``HEADER_TYPE_BY_ID``,
+``HEADER_TYPE_BY_NAME``, ``LENGTH_PREFIXED``, ``header_type_of``) are for the package's own
+modules; ``__all__`` lists only what the package exports.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import ClassVar
 
 from ._errors import EncodeError
 
@@ -39,8 +46,9 @@ class _SizedInt(int):
     """An ``int`` that remembers its wire width, so it re-encodes as the same type."""
 
     __slots__ = ()
-    type_id: int
-    bits: int
+    # Set from HEADER_TYPES below: the table is the one place that says them.
+    type_id: ClassVar[int]
+    bits: ClassVar[int]
 
     def __new__(cls, value: int) -> _SizedInt:
         # bool is an int subclass; True as a Byte would be a silent type change.
@@ -61,32 +69,24 @@ class Byte(_SizedInt):
     """A ``byte`` header value (wire type 2, signed 8-bit)."""
 
     __slots__ = ()
-    type_id = 2
-    bits = 8
 
 
 class Short(_SizedInt):
     """A ``short`` header value (wire type 3, signed 16-bit)."""
 
     __slots__ = ()
-    type_id = 3
-    bits = 16
 
 
 class Integer(_SizedInt):
     """An ``integer`` header value (wire type 4, signed 32-bit); a plain ``int`` maps here."""
 
     __slots__ = ()
-    type_id = 4
-    bits = 32
 
 
 class Long(_SizedInt):
     """A ``long`` header value (wire type 5, signed 64-bit)."""
 
     __slots__ = ()
-    type_id = 5
-    bits = 64
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -138,45 +138,86 @@ HeaderValue = bool | Byte | Short | Integer | Long | bytes | str | Timestamp | u
 HeaderInput = HeaderValue | int | bytearray | memoryview | _dt.datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeaderType:
-    """One row of the wire type table."""
+    """One row of the wire type table.
+
+    ``python_class`` is the class of decoded values. ``fixed_size`` is the number of value
+    bytes, or ``None`` for the types whose value is a u16 length (:data:`LENGTH_PREFIX`) and
+    that many bytes. ``value_struct`` packs and unpacks the value where one format does (the
+    integers and the timestamp), else ``None``. ``python_type`` and ``value_layout`` are the
+    display strings of the table in ``docs/format.md``.
+    """
 
     type_id: int
     name: str
+    python_class: type
+    fixed_size: int | None
+    value_struct: struct.Struct | None
     python_type: str
     value_layout: str
 
 
+_I8, _I16, _I32, _I64 = (struct.Struct(f">{code}") for code in "bhiq")
+
+#: The wire types in id order, so ``HEADER_TYPES[type_id]`` is the row of a known id.
 HEADER_TYPES: tuple[HeaderType, ...] = (
-    HeaderType(0, "bool_true", "True", "no value bytes"),
-    HeaderType(1, "bool_false", "False", "no value bytes"),
-    HeaderType(2, "byte", "Byte (int)", "i8"),
-    HeaderType(3, "short", "Short (int)", "i16 big-endian"),
-    HeaderType(4, "integer", "Integer (int)", "i32 big-endian"),
-    HeaderType(5, "long", "Long (int)", "i64 big-endian"),
-    HeaderType(6, "byte_array", "bytes", "u16 length + bytes"),
-    HeaderType(7, "string", "str", "u16 length + UTF-8"),
-    HeaderType(8, "timestamp", "Timestamp", "i64 milliseconds since the epoch"),
-    HeaderType(9, "uuid", "uuid.UUID", "16 bytes"),
+    HeaderType(0, "bool_true", bool, 0, None, "True", "no value bytes"),
+    HeaderType(1, "bool_false", bool, 0, None, "False", "no value bytes"),
+    HeaderType(2, "byte", Byte, 1, _I8, "Byte (int)", "i8"),
+    HeaderType(3, "short", Short, 2, _I16, "Short (int)", "i16 big-endian"),
+    HeaderType(4, "integer", Integer, 4, _I32, "Integer (int)", "i32 big-endian"),
+    HeaderType(5, "long", Long, 8, _I64, "Long (int)", "i64 big-endian"),
+    HeaderType(6, "byte_array", bytes, None, None, "bytes", "u16 length + bytes"),
+    HeaderType(7, "string", str, None, None, "str", "u16 length + UTF-8"),
+    HeaderType(8, "timestamp", Timestamp, 8, _I64, "Timestamp", "i64 milliseconds since the epoch"),
+    HeaderType(9, "uuid", uuid.UUID, 16, None, "uuid.UUID", "16 bytes"),
 )
+#: The row of each known type id; ids 10..255 are not in it.
+HEADER_TYPE_BY_ID: Mapping[int, HeaderType] = MappingProxyType({t.type_id: t for t in HEADER_TYPES})
+#: The row of each wire name (``"bool_true"``, ..., ``"uuid"``).
+HEADER_TYPE_BY_NAME: Mapping[str, HeaderType] = MappingProxyType({t.name: t for t in HEADER_TYPES})
+#: The type ids whose value is a u16 length and that many bytes (byte_array, string).
+LENGTH_PREFIXED: frozenset[int] = frozenset(t.type_id for t in HEADER_TYPES if t.fixed_size is None)
+#: The length in front of a byte_array or string value.
+LENGTH_PREFIX = struct.Struct(">H")
+
+for _row in HEADER_TYPES:
+    if issubclass(_row.python_class, _SizedInt):
+        _row.python_class.type_id = _row.type_id
+        _row.python_class.bits = 8 * (_row.fixed_size or 0)
+del _row
+
+_TRUE = HEADER_TYPE_BY_NAME["bool_true"]
+_FALSE = HEADER_TYPE_BY_NAME["bool_false"]
+# Both bool rows share a class; the value, not its class, picks one of them.
+_BY_CLASS: dict[type, HeaderType] = {
+    t.python_class: t for t in HEADER_TYPES if t.python_class is not bool
+}
+
+
+def header_type_of(value: HeaderValue) -> HeaderType:
+    """Return the table row of a value already in canonical form (see ``Message``)."""
+    if value is True:
+        return _TRUE
+    if value is False:
+        return _FALSE
+    row = _BY_CLASS.get(type(value))
+    if row is not None:
+        return row
+    # A subclass (of str, uuid.UUID, ...) is sent as the nearest class in the table.
+    for klass in type(value).__mro__:
+        row = _BY_CLASS.get(klass)
+        if row is not None:
+            return row
+    raise EncodeError(
+        f"{type(value).__name__} is not a canonical header value; Message() converts values"
+    )
 
 
 def header_type_id(value: HeaderValue) -> int:
-    """Return the wire type of a value already in canonical form."""
-    if value is True:
-        return 0
-    if value is False:
-        return 1
-    if isinstance(value, _SizedInt):
-        return value.type_id
-    if isinstance(value, bytes):
-        return 6
-    if isinstance(value, str):
-        return 7
-    if isinstance(value, Timestamp):
-        return 8
-    return 9
+    """Return the wire type id of a value already in canonical form."""
+    return header_type_of(value).type_id
 
 
 def canonical_value(name: str, value: object) -> HeaderValue:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import struct
+import uuid
 from collections.abc import Iterable, Mapping
 from html import escape
 from types import MappingProxyType
-from typing import Any, NoReturn, overload
+from typing import Any, NoReturn, cast, overload
 from zlib import crc32
 
 from ._errors import EncodeError
 from ._headers import (
     HEADER_TYPES,
+    LENGTH_PREFIX,
     HeaderInput,
     HeaderValue,
-    Timestamp,
-    _SizedInt,
     canonical_value,
     check_header_name,
     header_type_id,
+    header_type_of,
 )
 
 __all__ = ["Message", "encode", "PRELUDE_LENGTH", "MIN_FRAME_LENGTH", "MAX_FRAME_LENGTH"]
@@ -32,34 +33,30 @@ MAX_FRAME_LENGTH = 0xFFFFFFFF
 
 _U32 = struct.Struct(">I")
 _PRELUDE_HEAD = struct.Struct(">II")
-_FIXED = {
-    2: struct.Struct(">b"),
-    3: struct.Struct(">h"),
-    4: struct.Struct(">i"),
-    5: struct.Struct(">q"),
-}
-_U16 = struct.Struct(">H")
 #: Frames up to this size are encoded by concatenation (see Message.encode).
 _CONCAT_MAX = 2048
-_Q = struct.Struct(">q")
+_STRING_TAG = bytes((header_type_of("").type_id,))
+_TAGS = tuple(bytes((t.type_id,)) for t in HEADER_TYPES)
 
 
 def _encode_header(name: str, value: HeaderValue) -> bytes:
     name_bytes = name.encode("utf-8")
     head = bytes((len(name_bytes),)) + name_bytes
     # Most frequent first: Bedrock frames carry only string headers.
-    if isinstance(value, str):
+    if type(value) is str:
         text = value.encode("utf-8")
-        return head + b"\x07" + _U16.pack(len(text)) + text
-    if isinstance(value, bool):
-        return head + (b"\x00" if value else b"\x01")
-    if isinstance(value, _SizedInt):
-        return head + bytes((value.type_id,)) + _FIXED[value.type_id].pack(value)
-    if isinstance(value, bytes):
-        return head + b"\x06" + _U16.pack(len(value)) + value
-    if isinstance(value, Timestamp):
-        return head + b"\x08" + _Q.pack(value.millis)
-    return head + b"\x09" + value.bytes
+        return head + _STRING_TAG + LENGTH_PREFIX.pack(len(text)) + text
+    row = header_type_of(value)
+    head += _TAGS[row.type_id]
+    if row.fixed_size is None:
+        data = value.encode("utf-8") if isinstance(value, str) else cast(bytes, value)
+        return head + LENGTH_PREFIX.pack(len(data)) + data
+    if row.value_struct is not None:
+        # The integers, and a Timestamp, whose int() is its milliseconds.
+        return head + row.value_struct.pack(int(value))
+    if isinstance(value, uuid.UUID):
+        return head + value.bytes
+    return head  # a bool: the type is the value
 
 
 class Message:

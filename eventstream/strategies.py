@@ -33,14 +33,14 @@ from ._errors import (
     TruncatedError,
 )
 from ._headers import (
+    HEADER_TYPES,
+    LENGTH_PREFIX,
+    LENGTH_PREFIXED,
     MAX_HEADER_NAME_BYTES,
     MAX_HEADER_VALUE_BYTES,
-    Byte,
+    HeaderType,
     HeaderValue,
-    Integer,
-    Long,
-    Short,
-    Timestamp,
+    header_type_of,
 )
 from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
 
@@ -107,34 +107,29 @@ def header_values(
     says its wire type (``docs/format.md``).
     """
     if types is None:
-        return st.one_of(
-            st.booleans(),
-            _signed(8).map(Byte),
-            _signed(16).map(Short),
-            _signed(32).map(Integer),
-            _signed(64).map(Long),
-            _bytes(max_value_bytes),
-            _sized_text(max_value_bytes),
-            _signed(64).map(Timestamp),
-            _uuids(),
-        )
-    table: dict[int, st.SearchStrategy[HeaderValue]] = {
-        0: st.just(True),
-        1: st.just(False),
-        2: _signed(8).map(Byte),
-        3: _signed(16).map(Short),
-        4: _signed(32).map(Integer),
-        5: _signed(64).map(Long),
-        6: _bytes(max_value_bytes),
-        7: _sized_text(max_value_bytes),
-        8: _signed(64).map(Timestamp),
-        9: _uuids(),
-    }
-    chosen = sorted(set(types))
-    unknown = [t for t in chosen if t not in table]
-    if unknown or not chosen:
-        raise ValueError(f"types must be wire type ids 0..9, got {chosen!r}")
-    return st.one_of([table[t] for t in chosen])
+        chosen = [t.type_id for t in HEADER_TYPES]
+    else:
+        chosen = sorted(set(types))
+        known = range(len(HEADER_TYPES))
+        if not chosen or any(t not in known for t in chosen):
+            raise ValueError(f"types must be wire type ids 0..{known[-1]}, got {chosen!r}")
+    return st.one_of([_values_of(HEADER_TYPES[t], max_value_bytes) for t in chosen])
+
+
+def _values_of(row: HeaderType, max_value_bytes: int) -> st.SearchStrategy[HeaderValue]:
+    """The values of one wire type, read from its row of the table."""
+    if row.python_class is bool:
+        # The type is the value: the one bool whose row this is.
+        return st.just(next(b for b in (True, False) if header_type_of(b) is row))
+    if row.value_struct is not None:
+        # The integers and the timestamp: every value of the signed width, ends first.
+        return _signed(8 * row.value_struct.size).map(row.python_class)
+    if row.python_class is bytes:
+        return _bytes(max_value_bytes)
+    if row.python_class is str:
+        return _sized_text(max_value_bytes)
+    assert row.python_class is uuid.UUID, row
+    return _uuids()
 
 
 def _bytes(max_value_bytes: int) -> st.SearchStrategy[bytes]:
@@ -489,12 +484,12 @@ def _header_corruption(
 def unknown_header_types(
     draw: st.DrawFn, /, source: st.SearchStrategy[Message] | None = None
 ) -> Corruption:
-    """One header's type byte set to 10..255, both CRCs valid: ``unknown-type``."""
+    """One header's type byte set past the table (10..255), both CRCs valid: ``unknown-type``."""
     message = draw(_source(source, min_headers=1))
     spans = _spans(message)
     index = draw(st.integers(0, len(spans) - 1))
     start, _, name_length = spans[index]
-    type_id = draw(st.integers(10, 255))
+    type_id = draw(st.integers(len(HEADER_TYPES), 255))
     block = bytearray(message.header_block())
     block[start + 1 + name_length] = type_id
     return _header_corruption(
@@ -523,7 +518,7 @@ def invalid_utf8(
     if in_value:
         index = draw(st.sampled_from(strings))
         start, end, name_length = spans[index]
-        value_start = start + 1 + name_length + 1 + 2
+        value_start = start + 1 + name_length + 1 + LENGTH_PREFIX.size
         at, what = draw(st.integers(value_start, end - 1)), "string value"
     else:
         at, what = draw(st.integers(start + 1, start + name_length)), "name"
@@ -597,18 +592,18 @@ def oversize_values(
     """A byte-array or string value of 32,768..65,535 bytes, all there: ``value-too-long``."""
     message = draw(_source(source))
     size = draw(st.one_of(st.just(MAX_HEADER_VALUE_BYTES + 1), st.integers(32768, 65535)))
-    type_id = draw(st.sampled_from([6, 7]))
+    type_id = draw(st.sampled_from(sorted(LENGTH_PREFIXED)))
     name = draw(header_names().filter(lambda n: n not in message.headers))
     encoded = name.encode("utf-8")
     value = b"v" * size
-    header = bytes([len(encoded)]) + encoded + bytes([type_id]) + struct.pack(">H", size) + value
+    header = bytes([len(encoded)]) + encoded + bytes([type_id]) + LENGTH_PREFIX.pack(size) + value
     # Over the header block limit, LimitExceededError would come first.
     assume(len(message.header_block()) + len(header) <= DEFAULT_MAX_HEADERS_LENGTH)
     return _header_corruption(
         message,
         message.header_block() + header,
         "value-too-long",
-        f"a {size}-byte {'string' if type_id == 7 else 'byte_array'} value",
+        f"a {size}-byte {HEADER_TYPES[type_id].name} value",
     )
 
 

@@ -15,8 +15,12 @@ def test_type_table_matches_header_types() -> None:
     text = (DOCS / "format.md").read_text()
     rows = table_after(text, "<!-- checked against eventstream.HEADER_TYPES")
     assert rows == [
-        [str(t.type_id), t.name, t.python_type, t.value_layout] for t in es.HEADER_TYPES
+        [str(t.type_id), t.name, t.python_type, _size(t), t.value_layout] for t in es.HEADER_TYPES
     ]
+
+
+def _size(row: es.HeaderType) -> str:
+    return "2 + length" if row.fixed_size is None else str(row.fixed_size)
 
 
 def test_error_table_matches_the_classes() -> None:
