@@ -15,7 +15,6 @@ from types import MappingProxyType
 from zlib import crc32
 
 from ._errors import (
-    ConfigurationError,
     FrameLengthError,
     HeaderError,
     InputTypeError,
@@ -37,7 +36,15 @@ from ._headers import (
     Short,
     Timestamp,
 )
-from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message, message_from_wire
+from ._message import (
+    DEFAULT_MAX_HEADERS_LENGTH,
+    DEFAULT_MAX_PAYLOAD_LENGTH,
+    MIN_FRAME_LENGTH,
+    PRELUDE_LENGTH,
+    Message,
+    check_limit,
+    message_from_wire,
+)
 
 __all__ = [
     "Limits",
@@ -47,10 +54,8 @@ __all__ = [
     "describe_non_eventstream",
 ]
 
-#: Spec limit on a payload: 24 MiB.
-DEFAULT_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
-#: Spec limit on an encoded header block: 128 KiB.
-DEFAULT_MAX_HEADERS_LENGTH = 128 * 1024
+# DEFAULT_MAX_PAYLOAD_LENGTH and DEFAULT_MAX_HEADERS_LENGTH live in _message, whose encoder
+# enforces them too; they are imported above and exported from here as before.
 
 _PRELUDE = struct.Struct(">III")
 #: Larger frames in a bytes input are checksummed through a view (see decode_body).
@@ -66,12 +71,8 @@ class Limits:
     max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH
 
     def __post_init__(self) -> None:
-        for name in ("max_payload_length", "max_headers_length"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ConfigurationError(
-                    f"{name} must be a non-negative int or None, not {value!r}"
-                )
+        check_limit("max_payload_length", self.max_payload_length)
+        check_limit("max_headers_length", self.max_headers_length)
 
 
 DEFAULT_LIMITS = Limits()

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn, cast, overload
 from zlib import crc32
 
-from ._errors import EncodeError
+from ._errors import ConfigurationError, EncodeError
 from ._headers import (
     HEADER_TYPES,
     LENGTH_PREFIX,
@@ -22,7 +22,15 @@ from ._headers import (
     header_type_of,
 )
 
-__all__ = ["Message", "encode", "PRELUDE_LENGTH", "MIN_FRAME_LENGTH", "MAX_FRAME_LENGTH"]
+__all__ = [
+    "Message",
+    "encode",
+    "PRELUDE_LENGTH",
+    "MIN_FRAME_LENGTH",
+    "MAX_FRAME_LENGTH",
+    "DEFAULT_MAX_PAYLOAD_LENGTH",
+    "DEFAULT_MAX_HEADERS_LENGTH",
+]
 
 #: Total length, headers length and prelude CRC: three big-endian u32.
 PRELUDE_LENGTH = 12
@@ -30,6 +38,13 @@ PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
 #: The total length is a u32.
 MAX_FRAME_LENGTH = 0xFFFFFFFF
+#: Spec limit on a payload: 24 MiB.
+DEFAULT_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
+#: Spec limit on an encoded header block: 128 KiB.
+DEFAULT_MAX_HEADERS_LENGTH = 128 * 1024
+
+# A frame up to this total is within both default limits, whatever its split.
+_WITHIN_DEFAULTS = MIN_FRAME_LENGTH + min(DEFAULT_MAX_PAYLOAD_LENGTH, DEFAULT_MAX_HEADERS_LENGTH)
 
 _U32 = struct.Struct(">I")
 _PRELUDE_HEAD = struct.Struct(">II")
@@ -37,6 +52,12 @@ _PRELUDE_HEAD = struct.Struct(">II")
 _CONCAT_MAX = 2048
 _STRING_TAG = bytes((header_type_of("").type_id,))
 _TAGS = tuple(bytes((t.type_id,)) for t in HEADER_TYPES)
+
+
+def check_limit(name: str, value: object) -> None:
+    """Raise :class:`ConfigurationError` unless ``value`` is a non-negative int or ``None``."""
+    if value is not None and (not isinstance(value, int) or value < 0):
+        raise ConfigurationError(f"{name} must be a non-negative int or None, not {value!r}")
 
 
 def _encode_header(name: str, value: HeaderValue) -> bytes:
@@ -59,13 +80,41 @@ def _encode_header(name: str, value: HeaderValue) -> bytes:
     return head  # a bool: the type is the value
 
 
+def _check_frame(
+    total: int,
+    headers_length: int,
+    max_payload_length: int | None,
+    max_headers_length: int | None,
+) -> None:
+    """Raise :class:`EncodeError` for a frame that a decoder with these limits refuses."""
+    check_limit("max_payload_length", max_payload_length)
+    check_limit("max_headers_length", max_headers_length)
+    # In the order the decoder checks (check_prelude), so both name the same limit.
+    if max_headers_length is not None and headers_length > max_headers_length:
+        raise EncodeError(
+            f"the header block is {headers_length} bytes, over max_headers_length="
+            f"{max_headers_length}: a decoder with that limit refuses the frame "
+            "(max_headers_length=None lifts it)"
+        )
+    payload_length = total - headers_length - MIN_FRAME_LENGTH
+    if max_payload_length is not None and payload_length > max_payload_length:
+        raise EncodeError(
+            f"the payload is {payload_length} bytes, over max_payload_length="
+            f"{max_payload_length}: a decoder with that limit refuses the frame "
+            "(max_payload_length=None lifts it)"
+        )
+    if total > MAX_FRAME_LENGTH:
+        raise EncodeError(f"a frame of {total} bytes does not fit the u32 total length")
+
+
 class Message:
     """One event-stream frame: ordered, typed headers and a bytes payload. Immutable.
 
     ``headers`` may be a mapping or an iterable of ``(name, value)`` pairs; values are
     converted to their canonical header types (see ``docs/format.md``) and checked, so a
-    ``Message`` that exists can always be encoded. Equality takes wire types into account:
-    ``Short(1)`` and ``Integer(1)`` are different headers.
+    ``Message`` that exists can be encoded (within the size limits of :meth:`encode`).
+    Equality takes wire types into account: ``Short(1)`` and ``Integer(1)`` are different
+    headers.
     """
 
     __slots__ = ("headers", "payload", "_header_block")
@@ -156,16 +205,34 @@ class Message:
             object.__setattr__(self, "_header_block", block)
         return block
 
-    def encode(self) -> bytes:
-        """Return the wire bytes of this message as one frame."""
+    # The limits are meant as keywords but are not keyword-only: CPython 3.11 does not
+    # specialize a call to a function with keyword-only parameters, and that cost 7% of the
+    # encode() of a 300-byte frame.
+    def encode(
+        self,
+        max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+        max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+    ) -> bytes:
+        """Return the wire bytes of this message as one frame.
+
+        A frame that :func:`decode` with the same ``max_payload_length`` and
+        ``max_headers_length`` would refuse raises :class:`EncodeError`; ``None`` lifts a
+        limit (the u32 total length still bounds the frame).
+        """
         block = self._header_block
         if block is None:
             block = self.header_block()
         payload = self.payload
         headers_length = len(block)
         total = headers_length + len(payload) + MIN_FRAME_LENGTH
-        if total > MAX_FRAME_LENGTH:
-            raise EncodeError(f"a frame of {total} bytes does not fit the u32 total length")
+        # Identity, not equality: with the default limits themselves (the usual call), a
+        # frame this small cannot be over either, and nothing else needs checking.
+        if (
+            total > _WITHIN_DEFAULTS
+            or max_payload_length is not DEFAULT_MAX_PAYLOAD_LENGTH
+            or max_headers_length is not DEFAULT_MAX_HEADERS_LENGTH
+        ):
+            _check_frame(total, headers_length, max_payload_length, max_headers_length)
         prelude = _PRELUDE_HEAD.pack(total, headers_length)
         # The message CRC covers the prelude, its CRC, the block and the payload.
         head = prelude + _U32.pack(crc32(prelude)) + block
@@ -281,6 +348,13 @@ def message_from_wire(
     return self
 
 
-def encode(message: Message) -> bytes:
-    """Return the wire bytes of ``message``; the same as ``message.encode()``."""
-    return message.encode()
+def encode(
+    message: Message,
+    *,
+    max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
+    max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+) -> bytes:
+    """Return the wire bytes of ``message``; the same as ``message.encode(...)``."""
+    return message.encode(
+        max_payload_length=max_payload_length, max_headers_length=max_headers_length
+    )

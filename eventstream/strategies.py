@@ -171,7 +171,13 @@ def messages(
 
 def frames(**kwargs: int) -> st.SearchStrategy[bytes]:
     """Encoded valid frames; keyword arguments go to :func:`messages`."""
-    return messages(**kwargs).map(Message.encode)
+    return messages(**kwargs).map(_encode_as_drawn)
+
+
+def _encode_as_drawn(message: Message) -> bytes:
+    # The arguments of messages() bound the sizes (within the decoder's defaults unless
+    # raised there), so the encoder's limits are lifted here, not applied a second time.
+    return message.encode(max_payload_length=None, max_headers_length=None)
 
 
 def streams(
@@ -179,7 +185,7 @@ def streams(
 ) -> st.SearchStrategy[tuple[list[Message], bytes]]:
     """``(messages, their concatenated frames)``: a whole stream and what it must decode to."""
     return st.lists(messages(**kwargs), max_size=max_messages).map(
-        lambda ms: (ms, b"".join(m.encode() for m in ms))
+        lambda ms: (ms, b"".join(_encode_as_drawn(m) for m in ms))
     )
 
 
