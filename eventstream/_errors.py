@@ -5,6 +5,7 @@ This module imports nothing from the package, so every other module can import i
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 __all__ = [
@@ -32,6 +33,10 @@ class EventStreamError(Exception):
     ``frame_offset`` the offset at which that frame starts. ``messages`` holds the
     :class:`Message` objects that the failing :meth:`Decoder.feed` call had completed before
     the fault.
+
+    Every error survives pickle, ``copy.copy`` and ``copy.deepcopy`` (so it can cross a
+    process pool) with all its attributes; a subclass keeps each constructor parameter as
+    the attribute of the same name.
     """
 
     # Typed loosely so that this module need not import _message (which imports it).
@@ -58,6 +63,40 @@ class EventStreamError(Exception):
         if self.frame_index is not None:
             where = f"frame {self.frame_index}, {where}"
         return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default rebuilds with cls(*self.args): that fails for a constructor with
+        # required keywords, and an error raised in a ProcessPoolExecutor worker then broke
+        # the pool. Call the constructor with its parameters, then restore every attribute
+        # (messages, a frame_offset set after raising, ...).
+        cls = type(self)
+        keywords = {name: getattr(self, name) for name in _parameters(cls) if hasattr(self, name)}
+        return _rebuild, (cls, keywords), self.__dict__.copy()
+
+
+def _parameters(cls: type[EventStreamError]) -> tuple[str, ...]:
+    """The named parameters of the constructors from ``cls`` up to the root (cached)."""
+    names = _PARAMETERS.get(cls)
+    if names is None:
+        found: dict[str, None] = {}
+        for klass in cls.__mro__:
+            init = vars(klass).get("__init__")
+            if init is not None:
+                for parameter in list(inspect.signature(init).parameters.values())[1:]:
+                    if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+                        found.setdefault(parameter.name)
+            if klass is EventStreamError:
+                break
+        names = _PARAMETERS[cls] = tuple(found)
+    return names
+
+
+_PARAMETERS: dict[type[EventStreamError], tuple[str, ...]] = {}
+
+
+def _rebuild(cls: type[EventStreamError], keywords: dict[str, Any]) -> EventStreamError:
+    """Unpickle an error: its constructor, called with the keywords it was built from."""
+    return cls(**keywords)
 
 
 class ChecksumError(EventStreamError):

@@ -197,6 +197,12 @@ class Message:
     def __delattr__(self, name: str) -> NoReturn:
         raise AttributeError(f"Message is immutable; cannot delete {name!r}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default would set each slot through __setattr__, which refuses. Rebuild through
+        # the constructor instead (pickle, copy and deepcopy all come here): the headers in
+        # wire order give the same block, cached again as for any new Message.
+        return Message, (dict(self.headers), self.payload)
+
     def header_block(self) -> bytes:
         """Return the encoded header block (cached: the message is immutable)."""
         block = self._header_block
