@@ -9,6 +9,7 @@ silently, and it never drops the connection: boto3 would report a dropped stream
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import (
     AsyncGenerator,
@@ -68,7 +69,7 @@ def fault_exception(error: Exception) -> BedrockException:
         return InternalServerException(
             f"the upstream stream failed: {type(error).__name__}: {error}"
         )
-    if isinstance(error, TimeoutError):
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):  # distinct before 3.11
         return InternalServerException("the upstream stream stalled (TimeoutError)")
     return InternalServerException(f"the upstream failed ({type(error).__name__})")
 
