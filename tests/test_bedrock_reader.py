@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+import random
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -273,3 +274,95 @@ def test_the_depth_check_costs_little_beside_the_parse(shape: bytes) -> None:
     assert br.decode_event(message, "converse").additional_model_response_fields == json.loads(
         shape
     )
+
+
+# --- reassembly keeps apart what does not belong together -------------------------------------
+
+
+def _delta(index: int, delta: br.Delta) -> br.ContentBlockDelta:
+    return br.ContentBlockDelta(content_block_index=index, delta=delta)
+
+
+def _tool_start(index: int) -> br.ContentBlockStart:
+    return br.ContentBlockStart(
+        content_block_index=index, start=br.ToolUseStart(tool_use_id="t1", name="f")
+    )
+
+
+_END = [br.MessageStop(stop_reason="end_turn"),
+        br.Metadata(usage=br.Usage(input_tokens=1, output_tokens=2, total_tokens=3),
+                    metrics=br.Metrics(latency_ms=5))]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("events", "error", "blocks"),
+    [
+        # a text delta in a tool-use block
+        ([_tool_start(0), _delta(0, br.ToolUseDelta(input='{"a":')),
+          _delta(0, br.TextDelta(text="hi"))], "misplaced_delta", ["tool_use", "text"]),
+        # a tool-use delta in a text block
+        ([_delta(0, br.TextDelta(text="hi")), _delta(0, br.ToolUseDelta(input="{}"))],
+         "misplaced_delta", ["text", "tool_use"]),
+        # a start for an index that has content already
+        ([_delta(0, br.TextDelta(text="hi")), _tool_start(0)], "block_restarted",
+         ["text", "tool_use"]),
+        # a delta after messageStop + metadata
+        ([_delta(0, br.TextDelta(text="hi")), *_END, _delta(1, br.TextDelta(text="late"))],
+         "event_after_end", ["text", "text"]),
+    ],
+)  # fmt: skip
+def test_reassembly_never_merges_what_does_not_belong_together(
+    events: list[br.TypedEvent], error: str, blocks: list[str]
+) -> None:
+    result = br.reassemble([br.MessageStart(role="assistant"), *events])
+    assert not result.complete
+    assert [e.type for e in result.errors][:1] == [error]
+    kinds = {br.TextBlock: "text", br.ToolUseBlock: "tool_use", br.ReasoningBlock: "reasoning"}
+    assert [kinds[type(b)] for b in result.content] == blocks
+    # Nothing is dropped: every text that came is in some block.
+    for event in events:
+        if isinstance(event, br.ContentBlockDelta) and isinstance(event.delta, br.TextDelta):
+            assert event.delta.text in result.text
+
+
+def test_a_sound_stream_reassembles_complete() -> None:
+    events = [br.MessageStart(role="assistant"), _delta(0, br.TextDelta(text="a")),
+              br.ContentBlockStop(content_block_index=0), _tool_start(1),
+              _delta(1, br.ToolUseDelta(input="{}")), br.ContentBlockStop(content_block_index=1),
+              *_END]  # fmt: skip
+    result = br.reassemble(events)
+    assert result.complete and result.errors == ()
+    assert result.text == "a" and result.tool_uses[0].input == {}
+
+
+# --- convenient where users trip ------------------------------------------------------------------
+
+
+def test_events_take_one_bytes_buffer() -> None:
+    data = _converse()
+    for buffer in (data, bytearray(data), memoryview(data)):
+        assert list(br.events(buffer, "converse")) == list(br.events([data], "converse"))
+
+
+def test_a_wrong_stream_name_warns() -> None:
+    with pytest.warns(br.StreamMismatchWarning, match="stream='converse' meant"):
+        got = list(br.events(_converse(), "invoke"))
+    assert all(isinstance(e, br.UnknownEvent) for e in got)
+    chunk = br.encode_event(br.Chunk(bytes=b"{}")).encode()
+    with pytest.warns(br.StreamMismatchWarning, match="stream='invoke' meant"):
+        list(br.events(chunk, "converse"))
+
+
+def test_padding_is_random_by_default_and_reproducible_on_request() -> None:
+    event = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="x"))
+    lengths = {len(br.encode_event(event).payload) for _ in range(200)}
+    assert len(lengths) > 10  # random lengths: the side channel stays closed
+    one = [br.encode_event(event, rng=random.Random(7)).encode() for _ in range(3)]
+    assert one[0] == one[1] == one[2]
+    stream = [
+        br.encode_event(event, rng=rng).encode() for rng in [random.Random(7)] for _ in range(20)
+    ]
+    again = [
+        br.encode_event(event, rng=rng).encode() for rng in [random.Random(7)] for _ in range(20)
+    ]
+    assert stream == again and len(set(stream)) > 5

@@ -19,7 +19,7 @@ from eventstream import bedrock as br
 from eventstream import notebook
 from eventstream.samples import sample_bytes
 from tests.support import shared_path
-from tests.test_cli import HOSTILE
+from tests.test_cli_hostile import HOSTILE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "notebooks" / "decode-a-capture.ipynb"
@@ -181,7 +181,7 @@ def test_core_objects_render_in_notebooks() -> None:
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_bedrock_streams_display_and_tabulate(name: str) -> None:
-    # Well-framed streams whose payloads lie about their shape (built in test_cli.py), typed
+    # Well-framed streams whose payloads lie about their shape (built in test_cli_hostile.py), typed
     # against every union: nothing but an EventStreamError may come out, and none does here.
     pandas = importlib.util.find_spec("pandas") is not None
     data = HOSTILE[name]

@@ -242,7 +242,11 @@ class Reassembler:
     """
 
     def __init__(self) -> None:
-        self._blocks: dict[int, _Open] = {}
+        # Blocks by (content block index, n): a misfit for an index opens block n + 1 there
+        # instead of merging into the block it does not belong to. _open: each index's last.
+        self._blocks: dict[tuple[int, int], _Open] = {}
+        self._open: dict[int, tuple[int, int]] = {}
+        self._ended = False  # messageStop + metadata (Converse) or message_stop (Anthropic)
         self._role: str | None = None
         self._stop_reason: str | None = None
         self._stop_sequence: str | None = None
@@ -272,27 +276,58 @@ class Reassembler:
             self._role = event.role
         elif isinstance(event, ContentBlockStart):
             if isinstance(event.start, ToolUseStart):
-                self._blocks[event.content_block_index] = _Open(
-                    "tool_use", tool_id=event.start.tool_use_id, tool_name=event.start.name
+                self._start(
+                    event.content_block_index,
+                    _Open("tool_use", tool_id=event.start.tool_use_id, tool_name=event.start.name),
                 )
         elif isinstance(event, ContentBlockDelta):
             self._add_converse_delta(event)
         elif isinstance(event, ContentBlockStop):
-            self._block(event.content_block_index, "text").stopped = True
+            self._stop(event.content_block_index)
         elif isinstance(event, MessageStop):
             self._stop_reason = event.stop_reason
             self._additional = event.additional_model_response_fields
         elif isinstance(event, Metadata):
             self._usage.update(to_wire(event.usage))
             self._metrics.update(to_wire(event.metrics))
-            self._complete = True
+            self._complete = self._ended = True
+
+    def _violation(self, kind: str, text: str) -> None:
+        self._errors.append(StreamError(kind, text))
+
+    def _current(self, index: int) -> _Open | None:
+        if self._ended:
+            self._violation("event_after_end", f"content block {index} changed after the end")
+        key = self._open.get(index)
+        return None if key is None else self._blocks[key]
+
+    def _new(self, index: int, block: _Open) -> _Open:
+        key = self._open.get(index)
+        key = (index, 0) if key is None else (index, key[1] + 1)
+        self._blocks[key] = block
+        self._open[index] = key
+        return block
 
     def _block(self, index: int, kind: str) -> _Open:
         # Converse sends no contentBlockStart for text or reasoning: the first delta opens it.
-        block = self._blocks.get(index)
+        block = self._current(index)
         if block is None:
-            block = self._blocks[index] = _Open(kind)
+            return self._new(index, _Open(kind))
+        if block.kind != kind:
+            self._violation(
+                "misplaced_delta", f"a {kind} delta for content block {index}, a {block.kind} block"
+            )
+            return self._new(index, _Open(kind))
         return block
+
+    def _start(self, index: int, block: _Open) -> None:
+        if self._current(index) is not None:
+            self._violation("block_restarted", f"content block {index} started a second time")
+        self._new(index, block)
+
+    def _stop(self, index: int) -> None:
+        block = self._current(index)
+        (block or self._new(index, _Open("text"))).stopped = True
 
     def _add_converse_delta(self, event: ContentBlockDelta) -> None:
         delta = event.delta
@@ -333,11 +368,13 @@ class Reassembler:
             self._usage.update(event.usage)
         elif kind == "content_block_start" and index is not None:
             if event.block_type == "tool_use":
-                self._blocks[index] = _Open(
+                block = _Open(
                     "tool_use", tool_id=event.tool_id or "", tool_name=event.tool_name or ""
                 )
+                self._start(index, block)
             elif event.block_type in ("thinking", "redacted_thinking"):
-                block = self._blocks[index] = _Open("reasoning")
+                block = _Open("reasoning")
+                self._start(index, block)
                 if event.block_type == "redacted_thinking":
                     try:
                         block.redacted = base64.b64decode(event.redacted_data or "")
@@ -346,18 +383,18 @@ class Reassembler:
                             StreamError("invalid_chunk", "redacted_thinking data is not base64")
                         )
             else:
-                self._blocks[index] = _Open("text", parts=[event.text or ""])
+                self._start(index, _Open("text", parts=[event.text or ""]))
         elif kind == "content_block_delta" and index is not None:
             self._add_anthropic_delta(index, event)
         elif kind == "content_block_stop" and index is not None:
-            self._block(index, "text").stopped = True
+            self._stop(index)
         elif kind == "message_delta":
             self._stop_reason = event.stop_reason or self._stop_reason
             self._stop_sequence = event.stop_sequence or self._stop_sequence
             self._usage.update(event.usage)
         elif kind == "message_stop":
             self._metrics.update(event.metrics)
-            self._complete = True
+            self._complete = self._ended = True
         elif kind == "error":
             self._errors.append(StreamError(event.error_type or "error", event.error_message or ""))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import secrets
+import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _encode_string
@@ -51,6 +53,7 @@ __all__ = [
     "aevents",
     "TypedEvent",
     "EventReader",
+    "StreamMismatchWarning",
     "stream_from_path",
     "exception_body",
 ]
@@ -182,16 +185,37 @@ def _guess(event_type: str) -> tuple[StreamName | None, str]:
 _NO_EVENT_NOTE = "unknown (no event frame to detect it from; exceptions decode anyway)"
 
 
+class StreamMismatchWarning(UserWarning):
+    """The stream named is not the one the frames are: its first event is in another union,
+    so the events would all decode as :class:`UnknownEvent`."""
+
+
+def _mismatch(stream: StreamName, message: Message) -> None:
+    name = message.headers.get(":event-type")
+    if not isinstance(name, str) or STREAMS[stream].event_class(name) is not None:
+        return
+    guessed, _ = _guess(name)
+    if guessed is not None and guessed != stream:
+        warnings.warn(
+            f"the first event, {name!r}, is not in the {stream} stream's union but is in the "
+            f"{guessed} stream's: is stream={guessed!r} meant? (stream='auto' settles it)",
+            StreamMismatchWarning,
+            stacklevel=4,
+        )
+
+
 class EventReader:
     """Sans-IO typing of a stream's frames: messages in, typed events out.
 
     ``stream="auto"`` settles the union from the first event frame (``chunk``: invoke; a
     Converse event: converse); frames before it, exceptions and errors, decode against every
     union. ``hint`` is a stream already known for "auto" (from a request URL, say).
-    ``stream`` and ``stream_note`` say which union is in use and how it was chosen.
+    ``stream`` and ``stream_note`` say which union is in use and how it was chosen. A named
+    stream whose first event belongs to another union gives a :class:`StreamMismatchWarning`
+    (its events would all be unknown); ``warn=False`` leaves that to the caller.
     """
 
-    __slots__ = ("stream", "stream_note", "strict", "_auto")
+    __slots__ = ("stream", "stream_note", "strict", "_auto", "_unchecked")
 
     def __init__(
         self,
@@ -199,10 +223,13 @@ class EventReader:
         *,
         strict: bool = False,
         hint: StreamName | None = None,
+        warn: bool = True,
     ) -> None:
         _check_choice(stream)
         self.strict = strict
         self._auto = stream == "auto" and hint is None
+        # A named stream is checked against its first event frame (StreamMismatchWarning).
+        self._unchecked = warn and stream not in ("auto", None)
         self.stream: StreamName | None
         if stream == "auto":
             self.stream = hint
@@ -223,10 +250,18 @@ class EventReader:
         ``frame_index`` say where its frame starts, for errors."""
         if self._auto:
             self.settle(message)
+        elif self._unchecked:
+            self._check(message)
         return decode_event(
             message, self.stream, strict=self.strict, frame_index=frame_index, offset=offset,
             payload_json=payload_json,
         )  # fmt: skip
+
+    def _check(self, message: Message) -> None:
+        if message.headers.get(":message-type") == "event":
+            self._unchecked = False
+            assert self.stream is not None
+            _mismatch(self.stream, message)
 
     def settle(self, message: Message) -> None:
         """Settle ``stream="auto"`` if ``message`` is the stream's first event frame (what
@@ -242,6 +277,8 @@ class EventReader:
         message = frame.message
         if self._auto:
             self.settle(message)
+        elif self._unchecked:
+            self._check(message)
         offset = frame.offset
         return decode_event(
             message, self.stream, strict=self.strict, frame_index=frame.frame_index, offset=offset
@@ -404,7 +441,9 @@ def _decode_exception(
 _JSON_HEADER = ("application/json",)
 
 
-def _padding_for(event: BedrockEvent, padding: bool | str) -> str | None:
+def _padding_for(
+    event: BedrockEvent, padding: bool | str, rng: random.Random | None = None
+) -> str | None:
     if padding is False:
         return None
     if isinstance(padding, str):
@@ -412,8 +451,11 @@ def _padding_for(event: BedrockEvent, padding: bool | str) -> str | None:
     elif event.padding is not None:
         chosen = event.padding
     else:
-        # Random length: the padding exists to hide payload lengths (a side channel).
-        chosen = PADDING_ALPHABET[: 1 + secrets.randbelow(len(PADDING_ALPHABET))]
+        # Random length: the padding exists to hide payload lengths (a side channel), so by
+        # default from the system's CSPRNG; a given Random makes it reproducible (tests).
+        size = len(PADDING_ALPHABET)
+        length = 1 + (secrets.randbelow(size) if rng is None else rng.randrange(size))
+        chosen = PADDING_ALPHABET[:length]
     if not _is_padding(chosen):
         raise EncodeError(f"padding {chosen!r} is not a prefix of {PADDING_ALPHABET!r}")
     return chosen
@@ -440,15 +482,18 @@ def exception_body(exception: BedrockException) -> dict[str, Any]:
     return body
 
 
-def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
+def encode_event(
+    event: TypedEvent, *, padding: bool | str = True, rng: random.Random | None = None
+) -> Message:
     """Return the message Bedrock would send for ``event``.
 
     Events get the headers ``:event-type``, ``:content-type``, ``:message-type`` in that order
     and compact JSON with sorted keys; ``padding`` adds the ``"p"`` field: ``True`` keeps the
     event's own padding or draws a random-length prefix of :data:`PADDING_ALPHABET`, a string
-    sets it, ``False`` leaves it out. Exceptions get ``:exception-type`` (lowerCamel) and a
-    ``{"message": ...}`` payload without padding. Unknown events and exceptions, and decoded
-    error frames, give back the message they were decoded from.
+    sets it, ``False`` leaves it out; ``rng`` (a :class:`random.Random`) draws the random
+    lengths reproducibly, for tests and golden files. Exceptions get ``:exception-type``
+    (lowerCamel) and a ``{"message": ...}`` payload without padding. Unknown events and
+    exceptions, and decoded error frames, give back the message they were decoded from.
     """
     if isinstance(event, UnknownEvent):
         return event.message
@@ -482,12 +527,12 @@ def encode_event(event: TypedEvent, *, padding: bool | str = True) -> Message:
     if head is None:
         head = _EVENT_HEADS[cls] = _event_head(event.event_type)
     if type(event) is ContentBlockDelta and type(event.delta) is TextDelta and not event.extra:
-        fast = _text_delta_payload(event, event.delta, padding)
+        fast = _text_delta_payload(event, event.delta, padding, rng)
         if fast is not None:
             return message_from_wire(head[0], head[1], fast)
     body = to_wire(event)
     # An extra "p" (one that was not Bedrock's padding) goes back as it came, unpadded.
-    pad = None if "p" in body else _padding_for(event, padding)
+    pad = None if "p" in body else _padding_for(event, padding, rng)
     if pad is not None:
         body["p"] = pad
     return message_from_wire(head[0], head[1], _dumps(body))
@@ -506,7 +551,7 @@ def _event_head(event_type: str) -> tuple[Mapping[str, HeaderValue], bytes]:
 
 
 def _text_delta_payload(
-    event: ContentBlockDelta, delta: TextDelta, padding: bool | str
+    event: ContentBlockDelta, delta: TextDelta, padding: bool | str, rng: random.Random | None
 ) -> bytes | None:
     """The payload of a text delta without extra keys, written directly; ``None`` if the
     text has no UTF-8 form (then the general path escapes it).
@@ -520,7 +565,7 @@ def _text_delta_payload(
     if type(index) is not int or type(delta.text) is not str or delta.extra:
         return None
     text = _encode_string(delta.text)
-    pad = _padding_for(event, padding)
+    pad = _padding_for(event, padding, rng)
     tail = "}}" if pad is None else f'}},"p":"{pad}"}}'
     try:
         return f'{{"contentBlockIndex":{index},"delta":{{"text":{text}{tail}'.encode()
@@ -538,7 +583,8 @@ def events(
     max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
     max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
 ) -> Iterator[TypedEvent]:
-    """Yield typed events from any byte source :func:`eventstream.iter_messages` accepts.
+    """Yield typed events from any byte source :func:`eventstream.iter_messages` accepts,
+    or from one bytes-like buffer holding the whole stream.
 
     ``stream`` names the union, or is ``"auto"``: settled from the first event frame (see
     :class:`EventReader`). By default an exception frame is raised as its class (after every
@@ -546,6 +592,8 @@ def events(
     The limits are the decoder's.
     """
     reader = EventReader(stream, strict=strict)
+    if isinstance(source, bytes | bytearray | memoryview):
+        source = (source,)  # one buffer: the whole stream
     frames = iter_frames(
         source,
         read_size=read_size,

@@ -200,7 +200,9 @@ class CaptureDecoder:
         self.on_progress = on_progress
         self.read_size = read_size
         # Settles the stream during the one pass, typing or not (for the CLI's hint).
-        self.reader = EventReader(stream or "auto", hint=None if stream else body.stream_hint)
+        # (A stream given that the events belie shows as unknown events in the output.)
+        hint = None if stream else body.stream_hint
+        self.reader = EventReader(stream or "auto", hint=hint, warn=False)
         self.reassembler = Reassembler() if bedrock else None
         if bedrock == "auto" and self.reader.stream is not None:
             self.bedrock = True  # the URL said
