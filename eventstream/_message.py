@@ -186,11 +186,6 @@ class Message:
         # All str headers: the block is ready now; otherwise header_block() encodes it.
         _set_header_block(self, None if None in parts else b"".join(parts))  # type: ignore[arg-type]
 
-    @classmethod
-    def _trusted(cls, headers: dict[str, HeaderValue], payload: bytes) -> Message:
-        # The caller has already validated every header; skip the checks (h11 PR #33 idea).
-        return message_from_wire(MappingProxyType(headers), None, payload)
-
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"Message is immutable; cannot set {name!r}")
 

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, Limits, decode
 from ._errors import ConfigurationError, EncodeError, EventStreamError, InputTypeError
-from ._headers import Timestamp
+from ._headers import HeaderValue, Timestamp
 from ._io import (
     DEFAULT_READ_SIZE,
     AsyncReader,
@@ -30,7 +30,7 @@ from ._io import (
     aiter_messages,
     iter_messages,
 )
-from ._message import PRELUDE_LENGTH, Message, _encode_header
+from ._message import PRELUDE_LENGTH, Message, _encode_header, message_from_wire
 
 __all__ = [
     "EventSigner",
@@ -292,8 +292,9 @@ class EventSigner(_OnChain):
         self._frames += 1
         # :date first, then :chunk-signature: the order amazon-transcribe, smithy-python and
         # the JS and Go SDKs send (the Rust SDK sends the reverse; the verifier takes both).
-        # Both values are canonical already: skip Message's re-validation.
-        return Message._trusted({DATE_HEADER: stamp, SIGNATURE_HEADER: signature}, payload)
+        # Both values are canonical already: skip Message's re-validation (h11 PR #33).
+        headers: dict[str, HeaderValue] = {DATE_HEADER: stamp, SIGNATURE_HEADER: signature}
+        return message_from_wire(MappingProxyType(headers), None, payload)
 
     def __repr__(self) -> str:
         return (

@@ -408,3 +408,15 @@ def test_a_decode_error_in_a_process_pool_reaches_the_parent_whole() -> None:
     assert (error.offset, error.frame_index, error.frame_offset) == (len(good) - 4, 0, 0)
     assert str(error).startswith("frame 0, byte")
     assert (truncated.value.expected, truncated.value.received) == (12, 9)
+
+
+def test_anthropic_events_survive_pickle_and_copies() -> None:
+    value = {
+        "type": "message_start",
+        "message": {"role": "assistant", "usage": {"input_tokens": 3}},
+    }
+    event = br.read_anthropic(value)
+    assert event is not None
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(event, protocol)) == event
+    assert copy.copy(event) == event and copy.deepcopy(event) == event

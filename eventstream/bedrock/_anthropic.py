@@ -8,6 +8,7 @@ so an odd type leaves a field empty, never a crash.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -53,6 +54,17 @@ class AnthropicEvent:
     #: error: its type and message.
     error_type: str | None = None
     error_message: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The mappings may be read-only views, which neither pickle nor deep-copy: send dicts.
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name in ("body", "usage", "metrics"):
+            fields[name] = dict(fields[name])
+        return _build, (fields,)
+
+
+def _build(fields: dict[str, Any]) -> AnthropicEvent:
+    return AnthropicEvent(**fields)
 
 
 _DELTA_TEXT = {

@@ -8,7 +8,6 @@ its ``"p"`` padding in ``padding`` (ignored by ``==``), so re-encoding loses not
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import html
 import json
 from collections.abc import Mapping
@@ -600,29 +599,3 @@ class ErrorFrame(BedrockException):
 
     def __str__(self) -> str:
         return super().__str__().replace("ErrorFrame ", f"error {self.error_code} ", 1)
-
-
-# --- pickling -----------------------------------------------------------------------------
-
-
-def _reduce_struct(value: Struct) -> tuple[Any, ...]:
-    """Pickle, copy and deepcopy a declared structure through its constructor.
-
-    The dataclass default sends ``extra`` as it is, a MappingProxyType, which neither pickles
-    nor deep-copies; send a dict, which ``__post_init__`` makes read-only again.
-    """
-    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    fields["extra"] = dict(value.extra)
-    return _build_struct, (type(value), fields)
-
-
-def _build_struct(cls: type[Struct], fields: dict[str, Any]) -> Struct:
-    return cls(**fields)
-
-
-# Every structure declared above (events, union members, nested shapes) gets the reducer;
-# subclasses inherit it.
-for _shape in list(globals().values()):
-    if isinstance(_shape, type) and issubclass(_shape, Struct) and _shape.__module__ == __name__:
-        _shape.__reduce__ = _reduce_struct  # type: ignore[assignment,method-assign]
-del _shape

@@ -46,6 +46,14 @@ class Struct:
         if type(self.extra) is not MappingProxyType:
             object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle, copy and deepcopy through the constructor: ``extra`` is a MappingProxyType,
+        # which neither pickles nor deep-copies; it goes as a dict, made read-only again by
+        # __post_init__. Every structure inherits this.
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["extra"] = dict(self.extra)
+        return _build_struct, (type(self), fields)
+
     def __repr__(self) -> str:
         # Only what is set: unset optional fields and an empty ``extra`` are noise.
         parts = [
@@ -71,6 +79,10 @@ class Struct:
             for name, value in items
         )
         return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"
+
+
+def _build_struct(cls: type[Struct], fields: dict[str, Any]) -> Struct:
+    return cls(**fields)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, repr=False)

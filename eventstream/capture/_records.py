@@ -13,16 +13,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from .._errors import EncodeError, EventStreamError
-from .._headers import (
-    HEADER_TYPES,
-    Byte,
-    HeaderInput,
-    HeaderValue,
-    Integer,
-    Long,
-    Short,
-    Timestamp,
-)
+from .._headers import HEADER_TYPE_BY_NAME, HeaderInput, HeaderValue, Timestamp
 from .._message import Message
 from ..bedrock import (
     BedrockEvent,
@@ -206,36 +197,34 @@ def error_record(decoded: Decoded) -> dict[str, Any]:
     }
 
 
-_SIZED = {2: Byte, 3: Short, 4: Integer, 5: Long}
-_TYPE_IDS = {t.name: t.type_id for t in HEADER_TYPES}
-
-
 def _typed_value(type_name: object, value: object, where: str) -> HeaderInput:
-    type_id = _TYPE_IDS.get(str(type_name))
-    if type_id is None:
-        raise RecordError(f"{where}: unknown header type {type_name!r}; one of {list(_TYPE_IDS)}")
-    if type_id in (0, 1):
+    """The header value a record gives as ``{"type": type_name, "value": value}``, by the
+    header type table: integers for the sized ints and timestamps, base64 for byte arrays."""
+    row = HEADER_TYPE_BY_NAME.get(type_name) if isinstance(type_name, str) else None
+    if row is None:
+        raise RecordError(
+            f"{where}: unknown header type {type_name!r}; one of {list(HEADER_TYPE_BY_NAME)}"
+        )
+    kind = row.python_class
+    if kind is bool:
         # The type is the value; a contradicting value is a mistake worth reporting.
-        expected = type_id == 0
+        expected = row.name == "bool_true"
         if value is not None and value is not expected:
             raise RecordError(f"{where}: a {type_name} header has the value {expected}")
         return expected
-    if type_id in _SIZED:
+    if issubclass(kind, int) or kind is Timestamp:
         if not isinstance(value, int) or isinstance(value, bool):
-            raise RecordError(f"{where}: a {type_name} header needs an integer value")
-        return _SIZED[type_id](value)
-    if type_id == 8:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise RecordError(f"{where}: a timestamp header needs integer milliseconds")
-        return Timestamp(value)
+            needs = "integer milliseconds" if kind is Timestamp else "an integer value"
+            raise RecordError(f"{where}: a {type_name} header needs {needs}")
+        return cast(HeaderInput, kind(value))
     if not isinstance(value, str):
         raise RecordError(f"{where}: a {type_name} header needs a string value")
-    if type_id == 6:
+    if kind is bytes:
         try:
             return base64.b64decode(value, validate=True)
         except (ValueError, binascii.Error):
             raise RecordError(f"{where}: a byte_array value is base64; {value!r} is not") from None
-    if type_id == 9:
+    if kind is uuid.UUID:
         try:
             return uuid.UUID(value)
         except ValueError:
