@@ -220,7 +220,7 @@ def check_prelude(
     return total, headers_length, prelude_crc
 
 
-def decode_body(
+def decode_body(  # noqa: PLR0917 - the per-frame hot path: positional calls are cheaper
     buf: bytes | bytearray | memoryview,
     pos: int,
     total: int,
@@ -287,7 +287,7 @@ _PARSED_BLOCKS_MAX = 256
 _PARSED_BLOCK_MAX_BYTES = 1024
 
 
-def _string(block: bytes, start: int, end: int, what: str, at: int, frame: int) -> str:
+def _string(block: bytes, start: int, end: int, what: str, at: int, frame: int) -> str:  # noqa: PLR0917 - called for every header string; positional is cheaper
     try:
         return block[start:end].decode("utf-8")
     except UnicodeDecodeError as exc:

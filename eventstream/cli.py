@@ -257,9 +257,8 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
     base = 0
     try:
         for body in loaded.bodies:
-            status = max(
-                status, _decode_one(console, body, view, progress, base, loaded), key=_severity
-            )
+            shown = _decode_one(console, body, view, progress=progress, base=base, loaded=loaded)
+            status = max(status, shown, key=_severity)
             base += len(body.data)
     finally:
         progress.close()
@@ -267,7 +266,13 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
 
 
 def _decode_one(
-    console: Console, body: Body, view: View, progress: Progress, base: int, loaded: LoadedInput
+    console: Console,
+    body: Body,
+    view: View,
+    *,
+    progress: Progress,
+    base: int,
+    loaded: LoadedInput,
 ) -> int:
     """Decode and show one body of the input; return its exit status."""
     decoded = decode_frames(

@@ -425,7 +425,7 @@ BAD_PRELUDES = [
 )
 @pytest.mark.parametrize("frames_before", [0, 1, len(OWN)])
 @pytest.mark.parametrize("mode", ["11+1", "bytewise", "one-feed"])
-def test_bad_prelude_is_rejected_at_exactly_12_bytes(
+def test_bad_prelude_is_rejected_at_exactly_12_bytes(  # noqa: PLR0917 - hypothesis passes the drawn values
     prelude: bytes,
     error: type[es.EventStreamError],
     where: int,

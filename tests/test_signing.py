@@ -146,7 +146,7 @@ _whole_seconds = st.datetimes(
     events=st.lists(st.tuples(ess.messages(max_headers=4, max_payload=64), _whole_seconds)),
     end_date=_whole_seconds,
 )
-def test_matches_amazon_transcribe_for_any_inputs(
+def test_matches_amazon_transcribe_for_any_inputs(  # noqa: PLR0917 - hypothesis passes the drawn values
     secret: str,
     region: str,
     service: str,

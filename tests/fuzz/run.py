@@ -93,8 +93,8 @@ def start(
     seed_dir: Path,
     artifacts: Path,
     flags: list[str],
-    log: Path,
     *,
+    log: Path,
     nice: int = 0,
 ) -> subprocess.Popen[bytes]:
     """Start one libFuzzer process; its output goes to ``log``."""
@@ -160,7 +160,7 @@ def run(
             log = workdir / f"{harness}-{worker}.log"
             seed_flag = [f"-seed={worker + 1}"] if workers > 1 else []
             process = start(
-                harness, corpus_dir, seed_dir, artifacts, [*seed_flag, *flags], log, nice=nice
+                harness, corpus_dir, seed_dir, artifacts, [*seed_flag, *flags], log=log, nice=nice
             )
             started.append((harness, process, log))
     return [collect(harness, process, log, artifacts) for harness, process, log in started]
