@@ -74,7 +74,8 @@ def test_any_leaf_replaced_gives_a_faithful_event_or_our_error(
         assert exc.frame is mutated
         return
     # Accepted: it re-encodes, and the re-encoding decodes to the same event and JSON value.
-    again = br.encode_event(typed)
+    # (An event that came without padding, such as a bare {} chunk, is sent without.)
+    again = br.encode_event(typed, padding=typed.padding is not None)
     assert json.loads(again.payload) == json.loads(mutated.payload)
     assert br.decode_event(again, stream) == typed
 
@@ -244,10 +245,26 @@ def test_every_shape_has_the_service_models_members(cls: type) -> None:
     assert {key for _, key, _, _, required in plan if required} == set(shape.required_members)
 
 
-def test_chunk_requires_bytes_where_the_model_makes_it_optional() -> None:
-    # A documented strictness: a chunk with no bytes carries nothing to decode.
-    with pytest.raises(br.BedrockPayloadError, match="missing required key 'bytes'"):
-        br.decode_event(_event("chunk", b'{"p":"abc"}'), "invoke")
+def test_a_chunk_without_bytes_is_what_the_model_allows() -> None:
+    # The model makes bytes optional and botocore reads {"chunk": {}}: so do we, both ways.
+    event = br.decode_event(_event("chunk", b'{"p":"abc"}'), "invoke")
+    assert event == br.Chunk() and event.bytes is None and event.padding == "abc"
+    assert br.encode_event(event).payload == b'{"p":"abc"}'
+    result = br.reassemble([event])
+    assert result.errors == () and result.content == ()
+    with pytest.raises(br.BedrockPayloadError, match="no bytes"):
+        event.json()
+
+
+def test_an_exception_without_message_goes_back_without_one() -> None:
+    frame = es.Message(
+        {":message-type": "exception", ":exception-type": "throttlingException"}, b"{}"
+    )
+    exception = br.decode_event(frame, "invoke")
+    assert isinstance(exception, br.ThrottlingException) and exception.message == ""
+    assert not exception.message_sent and br.exception_body(exception) == {}
+    assert br.encode_event(exception).payload == b"{}"
+    assert br.ThrottlingException("").message_sent  # one built in code says its message
 
 
 def test_non_canonical_base64_is_refused_not_silently_rewritten() -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import builtins
 import html
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .._errors import EventStreamError
 from .._message import Message
+from ._json import loads
 from ._wire import JSON, Struct, UnionMember
 
 __all__ = [
@@ -81,17 +81,23 @@ class BedrockEvent(Struct):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Chunk(BedrockEvent):
-    """A ``chunk`` event: ``bytes`` is the model's own output (for Claude, one JSON event)."""
+    """A ``chunk`` event: ``bytes`` is the model's own output (for Claude, one JSON event).
+
+    The service model makes ``bytes`` optional: a chunk without it (``{}``) is ``None``.
+    """
 
     event_type: ClassVar[str] = "chunk"
     # builtins.bytes: a bare ``bytes`` here would name this very field in get_type_hints().
-    bytes: builtins.bytes
+    bytes: builtins.bytes | None = None
 
     def json(self) -> Any:
-        """Parse ``bytes`` as JSON; raise :class:`BedrockPayloadError` if it is not JSON."""
+        """Parse ``bytes`` as strict JSON; raise :class:`BedrockPayloadError` if it is not
+        JSON (or absent)."""
+        if self.bytes is None:
+            raise BedrockPayloadError("the chunk has no bytes")
         try:
-            return json.loads(self.bytes)
-        except (ValueError, RecursionError) as exc:
+            return loads(self.bytes)
+        except ValueError as exc:
             raise BedrockPayloadError(f"chunk bytes are not JSON ({exc})") from None
 
 
@@ -436,10 +442,14 @@ class BedrockException(EventStreamError):
         self.extra: Mapping[str, JSON] = dict(extra or {})
         #: The payload as received when it was not a JSON object (re-encoded as is).
         self.raw_payload: bytes | None = None
+        #: False for a decoded payload that had no ``message`` (the model makes it optional):
+        #: ``message`` is then ``""`` and the exception goes back on the wire without one.
+        self.message_sent = True
 
     def _values(self) -> tuple[Any, ...]:
         return (
             self.message,
+            self.message_sent,
             *(getattr(self, name) for name, _, _ in self._fields),
             sorted(self.extra.items(), key=lambda item: item[0]),
             self.raw_payload,

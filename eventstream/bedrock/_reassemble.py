@@ -348,6 +348,8 @@ class Reassembler:
             self._block(index, "text").citations.append(delta)
 
     def _add_chunk(self, chunk: Chunk) -> None:
+        if chunk.bytes is None:
+            return  # the model allows a chunk without bytes: it adds nothing
         try:
             value = loads(chunk.bytes)
         except ValueError:

@@ -428,6 +428,7 @@ def _decode_exception(
         return exception
     kwargs: dict[str, Any] = {}
     body = body.copy()  # the caller's parse stays as the payload says
+    sent = "message" in body
     text = body.pop("message", "")
     if not isinstance(text, str):
         body["message"], text = text, ""  # kept in extra, so it goes back on the wire as it was
@@ -435,7 +436,9 @@ def _decode_exception(
         value = body.get(key)
         if isinstance(value, kind) and not isinstance(value, bool):
             kwargs[name] = body.pop(key)
-    return cls(text, extra=body, **kwargs, **where)
+    exception = cls(text, extra=body, **kwargs, **where)
+    exception.message_sent = sent
+    return exception
 
 
 _JSON_HEADER = ("application/json",)
@@ -473,8 +476,10 @@ def _dumps(body: dict[str, Any]) -> bytes:
 def exception_body(exception: BedrockException) -> dict[str, Any]:
     """The JSON object an exception frame carries: ``message``, the modelled fields that are
     set (``originalStatusCode``, ...) and the keys kept in ``extra``."""
-    # A non-string "message" that arrived stays in extra and goes back as it came.
-    body: dict[str, Any] = {"message": exception.message, **exception.extra}
+    # A non-string "message" that arrived stays in extra and goes back as it came; one that
+    # did not arrive is not invented.
+    body: dict[str, Any] = {"message": exception.message} if exception.message_sent else {}
+    body.update(exception.extra)
     for name, key, _ in exception._fields:
         value = getattr(exception, name)
         if value is not None:

@@ -136,7 +136,7 @@ class CapturedFrame:
         if isinstance(event, Chunk):
             if self.chunk_json is not NOT_JSON:
                 return json_text(self.chunk_json)
-            return preview_bytes(event.bytes)
+            return preview_bytes(event.bytes or b"")
         if isinstance(event, ErrorFrame):
             return event.message
         if isinstance(event, UnknownException):
@@ -277,7 +277,7 @@ class CaptureDecoder:
             return CapturedFrame(frame, event_error=exc, payload_json=payload_json)
         assert self.reassembler is not None
         if isinstance(event, Chunk):
-            chunk_json = _parsed(event.bytes)
+            chunk_json = _parsed(event.bytes) if event.bytes is not None else NOT_JSON
             if chunk_json is NOT_JSON:
                 self.reassembler.add(event)  # it records the chunk that is not JSON
                 return CapturedFrame(frame, event, payload_json=payload_json)

@@ -120,7 +120,7 @@ def event_record(frame: CapturedFrame) -> dict[str, Any]:
     if isinstance(event, BedrockEvent):
         out["fields"] = bounded(to_wire(event))
         if isinstance(event, Chunk):
-            view = payload_view(event.bytes, frame.chunk_json)
+            view = payload_view(event.bytes or b"", frame.chunk_json)
             if view is not None and view[0] == "payload":
                 out["json"] = view[1]  # the model's own event
     elif isinstance(event, BedrockException):
