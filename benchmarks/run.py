@@ -553,6 +553,182 @@ def scenario_encode(report: Report, count: int, repeat: int) -> dict[str, Row]:
     return rows
 
 
+# --- 6. typed Bedrock events ----------------------------------------------------------------
+
+CONVERSE_WORDS = ("Hello there, general ", "the weather in Paris is ", "mild with a chance ",
+                  "of rain tomorrow, then ", "sunshine all week long. ")  # fmt: skip
+
+
+def _json_payload(body: dict[str, Any]) -> bytes:
+    # Bedrock's own form (compact, keys sorted), written here with json, not by our encoder.
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def converse_frames(deltas: int) -> list[bytes]:
+    """A ConverseStream laid out by hand: messageStart, a tool-use contentBlockStart,
+    ``deltas`` text deltas of about 25 characters with 0..15 characters of padding,
+    contentBlockStop, messageStop and metadata."""
+    bodies: list[tuple[str, dict[str, Any]]] = [
+        ("messageStart", {"role": "assistant"}),
+        ("contentBlockStart", {"contentBlockIndex": 0,
+                               "start": {"toolUse": {"toolUseId": "t1", "name": "get"}}}),
+    ]  # fmt: skip
+    for i in range(deltas):
+        body: dict[str, Any] = {
+            "contentBlockIndex": 1,
+            "delta": {"text": CONVERSE_WORDS[i % len(CONVERSE_WORDS)]},
+        }
+        if (i * 7) % 16:
+            body["p"] = PADDING[: (i * 7) % 16]
+        bodies.append(("contentBlockDelta", body))
+    bodies += [
+        ("contentBlockStop", {"contentBlockIndex": 1}),
+        ("messageStop", {"stopReason": "end_turn"}),
+        ("metadata", {"usage": {"inputTokens": 10, "outputTokens": deltas,
+                                "totalTokens": deltas + 10}, "metrics": {"latencyMs": 1234}}),
+    ]  # fmt: skip
+    frames = []
+    for name, body in bodies:
+        headers = ((":event-type", name), (":content-type", "application/json"),
+                   (":message-type", "event"))  # fmt: skip
+        frames.append(build_frame(headers, _json_payload(body)))
+    return frames
+
+
+def invoke_frames(count: int) -> list[bytes]:
+    """InvokeModelWithResponseStream chunks of Anthropic text deltas, with padding."""
+    return [build_frame(CHUNK_HEADERS, chunk_payload(i)) for i in range(count)]
+
+
+class _Raw:
+    """What botocore's EventStream reads: a body with ``stream()`` and ``close()``."""
+
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        self.chunks = chunks
+
+    def stream(self) -> Iterable[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        pass
+
+
+def _botocore_stream(operation: str, member: str) -> Callable[[Sequence[bytes]], Any]:
+    """botocore's EventStream over the real bedrock-runtime model: what boto3 users run."""
+    import botocore.session  # noqa: PLC0415 - only this scenario needs the service model
+    from botocore.eventstream import EventStream  # noqa: PLC0415
+    from botocore.parsers import EventStreamJSONParser  # noqa: PLC0415
+
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    shape = model.operation_model(operation).output_shape.members[member]
+    parser = EventStreamJSONParser()
+    return lambda chunks: EventStream(_Raw(chunks), shape, parser, operation)
+
+
+def scenario_typed(report: Report, deltas: int, repeat: int) -> dict[str, float]:
+    """6. Typed Bedrock events: bytes -> typed events, Invoke chunks -> the Anthropic event,
+    typed events -> bytes, and a relay, each against what a boto3 user or a naive gateway
+    runs, on the same bytes."""
+    from eventstream import bedrock as br  # noqa: PLC0415 - the typed layer, only here
+
+    serializer = transcribe_eventstream.EventStreamMessageSerializer()
+    converse = converse_frames(deltas)
+    converse_chunks = split(b"".join(converse), 4096)
+    invoke_chunks = split(b"".join(invoke_frames(deltas)), 4096)
+    boto_converse = _botocore_stream("ConverseStream", "stream")
+    boto_invoke = _botocore_stream("InvokeModelWithResponseStream", "body")
+    count = len(converse)
+
+    # Correctness first: the same events, the same JSON, the same bytes back.
+    ours = list(br.events(converse_chunks, "converse"))
+    theirs = list(boto_converse(converse_chunks))
+    if len(ours) != len(theirs) != count:
+        raise AssertionError("the typed decoders disagree on the number of events")
+    for event, parsed in zip(ours, theirs, strict=True):
+        wire = br._wire.to_wire(event)
+        if {event.event_type: wire} != parsed:
+            raise AssertionError(f"typed event {event!r} differs from botocore's {parsed!r}")
+    # (Padding kept as it came: an event that came without any is sent without.)
+    again = [br.encode_event(e, padding=e.padding is not None).encode() for e in ours]
+    if again != converse:
+        raise AssertionError("re-encoding the typed events does not give the frames back")
+    inner = [e.json() for e in br.events(invoke_chunks, "invoke")]
+    if inner != [json.loads(e["chunk"]["bytes"]) for e in boto_invoke(invoke_chunks)]:
+        raise AssertionError("the Anthropic events inside the chunks differ")
+
+    def ours_converse() -> None:
+        _check_count("bedrock.events", sum(1 for _ in br.events(converse_chunks, "converse")),
+                     count)  # fmt: skip
+
+    def boto_converse_run() -> None:
+        _check_count("botocore EventStream", sum(1 for _ in boto_converse(converse_chunks)),
+                     count)  # fmt: skip
+
+    def ours_invoke() -> None:
+        for event in br.events(invoke_chunks, "invoke"):
+            event.json()  # type: ignore[union-attr]
+
+    def boto_invoke_run() -> None:
+        for event in boto_invoke(invoke_chunks):
+            json.loads(event["chunk"]["bytes"])
+
+    texts = [CONVERSE_WORDS[i % len(CONVERSE_WORDS)] for i in range(deltas)]
+    pads = [PADDING[: 1 + (i * 7) % 15] for i in range(deltas)]
+    delta_headers = {":event-type": "contentBlockDelta", ":content-type": "application/json",
+                     ":message-type": "event"}  # fmt: skip
+    event_class, text_class, encode_event = br.ContentBlockDelta, br.TextDelta, br.encode_event
+
+    def ours_encode() -> None:
+        for text, pad in zip(texts, pads, strict=True):
+            event = event_class(content_block_index=1, delta=text_class(text=text), padding=pad)
+            encode_event(event).encode()
+
+    def naive_encode() -> None:
+        for text, pad in zip(texts, pads, strict=True):
+            body = {"contentBlockIndex": 1, "delta": {"text": text}, "p": pad}
+            serializer.serialize(delta_headers, json.dumps(body, separators=(",", ":")).encode())
+
+    def ours_relay() -> None:
+        # The minimal gateway of docs/bedrock.md: decode, re-encode every event.
+        for event in br.events(converse_chunks, "converse", raise_exceptions=False):
+            encode_event(event).encode()
+
+    def boto_relay() -> None:
+        for parsed in boto_converse(converse_chunks):
+            ((name, body),) = parsed.items()
+            headers = {":event-type": name, ":content-type": "application/json",
+                       ":message-type": "event"}  # fmt: skip
+            serializer.serialize(headers, json.dumps(body, separators=(",", ":")).encode())
+
+    pairs = {
+        "ConverseStream bytes -> typed events": (ours_converse, boto_converse_run, count),
+        "Invoke bytes -> Chunk -> Anthropic event": (ours_invoke, boto_invoke_run, deltas),
+        "typed text deltas -> bytes (construct + encode)": (ours_encode, naive_encode, deltas),
+        "relay: bytes -> typed -> bytes": (ours_relay, boto_relay, count),
+    }
+    rows, ratios = [], {}
+    for name, (mine, peer, events) in pairs.items():
+        # Interleaved, so both sides of a ratio see the same machine.
+        best_mine = best_peer = float("inf")
+        for _ in range(repeat):
+            best_mine = min(best_mine, best_of(mine, 1))
+            best_peer = min(best_peer, best_of(peer, 1))
+        ratios[name] = best_peer / best_mine
+        rows.append([name, _fmt_rate(events / best_mine), _fmt_rate(events / best_peer),
+                     f"{ratios[name]:.2f}x"])  # fmt: skip
+    report.table(
+        f"Typed Bedrock events: {deltas:,} deltas in 4 KiB reads",
+        ("path", "eventstream events/s", "botocore or naive events/s", "ratio"),
+        rows,
+    )
+    report.note(
+        "Peers: botocore's EventStream with EventStreamJSONParser and the installed "
+        "bedrock-runtime model (what boto3 runs), json.loads for the chunk's Anthropic event; "
+        "json.dumps + amazon-transcribe's EventStreamMessageSerializer for encoding."
+    )
+    return ratios
+
+
 # --- 5. memory, in a child process --------------------------------------------------------
 
 
@@ -710,13 +886,14 @@ class Plan:
     big_count: int
     encode_count: int
     memory_bytes: int
+    typed_deltas: int
     repeat: int
     #: Seconds botocore and amazon-transcribe get on the large buffer (None: to the end).
     peer_cap: float | None
 
 
-FULL = Plan(4_000_000, 400_000, 5_000_000, 20_000_000, 16, 50_000, 100_000_000, 5, 10.0)
-QUICK = Plan(400_000, 40_000, 250_000, 1_000_000, 4, 5_000, 10_000_000, 3, 10.0)
+FULL = Plan(4_000_000, 400_000, 5_000_000, 20_000_000, 16, 50_000, 100_000_000, 20_000, 7, 10.0)
+QUICK = Plan(400_000, 40_000, 250_000, 1_000_000, 4, 5_000, 10_000_000, 2_000, 3, 10.0)
 
 
 def machine() -> str:
@@ -746,6 +923,7 @@ def run(plan: Plan) -> Report:
     ours_big, crc, _ = scenario_big_payloads(report, plan.big_count, 1024 * 1024, plan.repeat)
     enc = scenario_encode(report, plan.encode_count, plan.repeat)
     mem = scenario_memory(report, plan.memory_bytes)
+    typed = scenario_typed(report, plan.typed_deltas, plan.repeat)
 
     def vs_boto(rows: dict[str, Row]) -> float:
         return rows["eventstream"].fps / rows["botocore"].fps
@@ -772,6 +950,14 @@ def run(plan: Plan) -> Report:
     report.target(
         "construct + encode vs amazon-transcribe", ">= 2x", f"{enc_ratio:.2f}x", enc_ratio >= 2
     )
+    for what, goal in (
+        ("ConverseStream bytes -> typed events", 5),
+        ("Invoke bytes -> Chunk -> Anthropic event", 4),
+        ("typed text deltas -> bytes (construct + encode)", 2),
+        ("relay: bytes -> typed -> bytes", 3),
+    ):
+        ratio = typed[what]
+        report.target(f"typed: {what}", f">= {goal}x", f"{ratio:.2f}x", ratio >= goal)
     peak = max(mem["tracemalloc"], mem.get("rss", 0))
     report.target(
         "peak memory over a capture file",

@@ -101,7 +101,15 @@ def test_scenarios_run_on_tiny_inputs(bench: ModuleType, monkeypatch: pytest.Mon
     memory = bench.scenario_memory(report, 200_000)
     assert memory["frames"] > 700
     assert memory["tracemalloc"] > 0
-    assert len(report.sections) == 7
+    typed = bench.scenario_typed(report, 40, 1)
+    assert set(typed) == {
+        "ConverseStream bytes -> typed events",
+        "Invoke bytes -> Chunk -> Anthropic event",
+        "typed text deltas -> bytes (construct + encode)",
+        "relay: bytes -> typed -> bytes",
+    }
+    assert all(ratio > 0 for ratio in typed.values())
+    assert len(report.sections) == 8
 
 
 # --- the fast paths these benchmarks led to keep the library's behaviour -------------------
