@@ -9,6 +9,7 @@ exception class or stream error code, and whether the SDK retried (counted at th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,13 +158,27 @@ def _gateway_code() -> str:
 
 
 @pytest.fixture(scope="module")
-def gateway() -> Iterator[tuple[Upstream, str]]:
+def gateways() -> Iterator[tuple[Upstream, dict[bool, str]]]:
+    """One upstream; the gateway in front of it twice: per event, and per read."""
     namespace: dict[str, Any] = {}
     exec(compile(_gateway_code(), str(DOC), "exec"), namespace)
-    with Upstream(dict(SCRIPTS)) as upstream:
-        app = namespace["gateway"](upstream.url, idle_timeout=IDLE_TIMEOUT)
-        with serve_asgi(app) as url:
-            yield upstream, url
+    with contextlib.ExitStack() as stack:
+        upstream = stack.enter_context(Upstream(dict(SCRIPTS)))
+        urls = {
+            per_read: stack.enter_context(
+                serve_asgi(
+                    namespace["gateway"](upstream.url, idle_timeout=IDLE_TIMEOUT, per_read=per_read)
+                )
+            )
+            for per_read in (False, True)
+        }
+        yield upstream, urls
+
+
+@pytest.fixture
+def gateway(gateways: tuple[Upstream, dict[bool, str]]) -> tuple[Upstream, str]:
+    """The gateway as the page runs it by default: a chunk per event."""
+    return gateways[0], gateways[1][False]
 
 
 def _check(
@@ -186,12 +201,16 @@ def _check(
     assert attempts == (ATTEMPTS if retried else 1), f"{attempts} attempts"
 
 
+@pytest.mark.parametrize("per_read", [False, True], ids=["per-event", "per-read"])
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_boto3_through_the_gateway(
-    gateway: tuple[Upstream, str], name: str, monkeypatch: pytest.MonkeyPatch
+    gateways: tuple[Upstream, dict[bool, str]],
+    name: str,
+    per_read: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     no_backoff(monkeypatch)
-    upstream, url = gateway
+    upstream, url = gateways[0], gateways[1][per_read]
     upstream.requests.pop(name, None)
     client = boto3_client(url, attempts=ATTEMPTS)
     received: list[dict[str, Any]] = []

@@ -6,6 +6,7 @@ byte source. The unions are the tables in :data:`STREAMS`.
 """
 
 from ._anthropic import AnthropicEvent, read_anthropic
+from ._batches import aevent_batches, event_batches
 from ._events import (
     BedrockEvent,
     BedrockException,
@@ -81,6 +82,7 @@ from ._serve import (
     AsyncBody,
     Body,
     FaultHandler,
+    Served,
     aencode_stream,
     aprime,
     arespond,
@@ -124,6 +126,9 @@ __all__ = [
     "PADDING_ALPHABET",
     "MAX_JSON_DEPTH",
     # serving: body chunks, headers, errors before the stream, faults
+    "event_batches",
+    "aevent_batches",
+    "Served",
     "encode_stream",
     "aencode_stream",
     "respond",

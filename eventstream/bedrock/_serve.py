@@ -29,6 +29,7 @@ from ._http import Reply, error_response, response_headers
 from ._streams import STREAMS, StreamName, TypedEvent, encode_event
 
 __all__ = [
+    "Served",
     "FaultHandler",
     "fault_exception",
     "encode_stream",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger("eventstream.bedrock")
+
+#: What a served stream is made of: events, or lists of events each sent as one chunk.
+Served: TypeAlias = TypedEvent | list[TypedEvent]
 
 #: Maps what ended a stream early (an exception raised, or an exception event yielded) to
 #: the exception frame the client gets.
@@ -144,13 +148,14 @@ class AsyncBody(AsyncIterator[bytes]):
 
 
 def encode_stream(
-    events: Iterable[TypedEvent],
+    events: Iterable[Served],
     *,
     stream: StreamName | None = None,
     on_fault: FaultHandler = fault_exception,
     padding: bool | str = True,
 ) -> Body:
-    """The response body for ``events``: one chunk per event, as ``encode_event`` gives.
+    """The response body for ``events``: one chunk per event, as ``encode_event`` gives; a
+    list of events (as :func:`event_batches` yields) goes out as one chunk.
 
     The first exception event (yielded or raised) or any other exception from ``events``, or
     from encoding an event, ends the body with the exception frame ``on_fault`` maps it to,
@@ -163,7 +168,7 @@ def encode_stream(
 
 
 def _chunks(
-    iterator: Iterator[TypedEvent],
+    iterator: Iterator[Served],
     stream: StreamName | None,
     on_fault: FaultHandler,
     padding: bool | str,
@@ -171,22 +176,44 @@ def _chunks(
     try:
         while True:
             try:
-                event = next(iterator)
-                if isinstance(event, BedrockException):
-                    raise event
-                chunk = encode_event(event, padding=padding).encode()
+                item = next(iterator)
             except StopIteration:
                 return
             except Exception as error:
                 yield _final_frame(error, stream, on_fault, padding)
                 return
-            yield chunk
+            chunk, stop = _encoded(item, padding)
+            if stop is not None:
+                yield chunk + _final_frame(stop, stream, on_fault, padding)
+                return
+            if chunk:
+                yield chunk
     finally:
         _close(iterator)
 
 
+def _encoded(item: Served, padding: bool | str) -> tuple[bytes, Exception | None]:
+    """The bytes of an event or a list of events, up to what stops the stream (returned)."""
+    if not isinstance(item, list):
+        if isinstance(item, BedrockException):
+            return b"", item
+        try:
+            return encode_event(item, padding=padding).encode(), None
+        except Exception as error:
+            return b"", error
+    parts: list[bytes] = []
+    for event in item:
+        if isinstance(event, BedrockException):
+            return b"".join(parts), event
+        try:
+            parts.append(encode_event(event, padding=padding).encode())
+        except Exception as error:
+            return b"".join(parts), error
+    return b"".join(parts), None
+
+
 def aencode_stream(
-    events: AsyncIterable[TypedEvent],
+    events: AsyncIterable[Served],
     *,
     stream: StreamName | None = None,
     on_fault: FaultHandler = fault_exception,
@@ -198,7 +225,7 @@ def aencode_stream(
 
 
 async def _achunks(
-    iterator: AsyncIterator[TypedEvent],
+    iterator: AsyncIterator[Served],
     stream: StreamName | None,
     on_fault: FaultHandler,
     padding: bool | str,
@@ -206,30 +233,32 @@ async def _achunks(
     try:
         while True:
             try:
-                event = await anext(iterator)
-                if isinstance(event, BedrockException):
-                    raise event
-                chunk = encode_event(event, padding=padding).encode()
+                item = await anext(iterator)
             except StopAsyncIteration:
                 return
             except Exception as error:
                 yield _final_frame(error, stream, on_fault, padding)
                 return
-            yield chunk
+            chunk, stop = _encoded(item, padding)
+            if stop is not None:
+                yield chunk + _final_frame(stop, stream, on_fault, padding)
+                return
+            if chunk:
+                yield chunk
     finally:
         await _aclose(iterator)
 
 
-class _Primed(Iterator[TypedEvent]):
+class _Primed(Iterator[Served]):
     """The first event, then the rest; ``close()`` reaches the source even if never started."""
 
     __slots__ = ("_first", "_rest")
 
-    def __init__(self, first: list[TypedEvent], rest: Iterator[TypedEvent]) -> None:
+    def __init__(self, first: list[Served], rest: Iterator[Served]) -> None:
         self._first = first
         self._rest = rest
 
-    def __next__(self) -> TypedEvent:
+    def __next__(self) -> Served:
         if self._first:
             return self._first.pop()
         return next(self._rest)
@@ -239,16 +268,16 @@ class _Primed(Iterator[TypedEvent]):
         _close(self._rest)
 
 
-class _APrimed(AsyncIterator[TypedEvent]):
+class _APrimed(AsyncIterator[Served]):
     """The async twin of :class:`_Primed`."""
 
     __slots__ = ("_first", "_rest")
 
-    def __init__(self, first: list[TypedEvent], rest: AsyncIterator[TypedEvent]) -> None:
+    def __init__(self, first: list[Served], rest: AsyncIterator[Served]) -> None:
         self._first = first
         self._rest = rest
 
-    async def __anext__(self) -> TypedEvent:
+    async def __anext__(self) -> Served:
         if self._first:
             return self._first.pop()
         return await anext(self._rest)
@@ -258,34 +287,42 @@ class _APrimed(AsyncIterator[TypedEvent]):
         await _aclose(self._rest)
 
 
-def prime(events: Iterable[TypedEvent]) -> Iterator[TypedEvent]:
+def _opening_exception(first: Served) -> BedrockException | None:
+    """The exception ``first`` opens the stream with, if it does (alone or in a list)."""
+    opening = (first[0] if first else None) if isinstance(first, list) else first
+    return opening if isinstance(opening, BedrockException) else None
+
+
+def prime(events: Iterable[Served]) -> Iterator[Served]:
     """Wait for the first event, so that a failure before any event can still be answered as
     an HTTP error (which boto3 raises as its modelled class, and retries when it may).
 
     Returns all the events, the first included. What ``events`` raises before its first event
-    is raised here, and so is a first event that is an exception.
+    is raised here, and so is a first event that is an exception (alone or first in a list).
     """
     iterator = iter(events)
     try:
         first = next(iterator)
     except StopIteration:
         return iter(())
-    if isinstance(first, BedrockException):
+    opening = _opening_exception(first)
+    if opening is not None:
         _close(iterator)
-        raise first
+        raise opening
     return _Primed([first], iterator)
 
 
-async def aprime(events: AsyncIterable[TypedEvent]) -> AsyncIterator[TypedEvent]:
+async def aprime(events: AsyncIterable[Served]) -> AsyncIterator[Served]:
     """The async twin of :func:`prime`."""
     iterator = aiter(events)
     try:
         first = await anext(iterator)
     except StopAsyncIteration:
         return _APrimed([], iterator)
-    if isinstance(first, BedrockException):
+    opening = _opening_exception(first)
+    if opening is not None:
         await _aclose(iterator)
-        raise first
+        raise opening
     return _APrimed([first], iterator)
 
 
@@ -314,7 +351,7 @@ def _success_headers(
 
 
 def respond(
-    events: Iterable[TypedEvent],
+    events: Iterable[Served],
     stream: StreamName,
     *,
     request_id: str | None = None,
@@ -336,7 +373,7 @@ def respond(
 
 
 async def arespond(
-    events: AsyncIterable[TypedEvent],
+    events: AsyncIterable[Served],
     stream: StreamName,
     *,
     request_id: str | None = None,
