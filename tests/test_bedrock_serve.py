@@ -159,6 +159,17 @@ def test_an_unknown_exception_becomes_one_the_client_can_read() -> None:
     assert _decoded(b"".join(br.encode_stream(Source([error])))) == [error]
 
 
+def test_an_exception_whose_payload_was_not_json_goes_out_as_json() -> None:
+    frame = es.Message(
+        {":message-type": "exception", ":exception-type": "throttlingException"}, b"slow down"
+    )
+    throttled = br.decode_event(frame, "converse")
+    assert isinstance(throttled, br.ThrottlingException) and throttled.raw_payload is not None
+    (chunk,) = br.encode_stream(Source([throttled]))
+    assert es.decode(chunk).payload == b'{"message":"slow down"}'
+    assert throttled.raw_payload == b"slow down"  # the caller's value is left as it was
+
+
 def test_an_exception_outside_the_union_is_sent_as_internal_server() -> None:
     # ConverseStream has no modelTimeoutException: boto3 would report Code '' and Message ''.
     timeout = br.ModelTimeoutException("took too long")

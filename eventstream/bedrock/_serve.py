@@ -10,6 +10,7 @@ silently, and it never drops the connection: boto3 would report a dropped stream
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import (
     AsyncGenerator,
@@ -92,6 +93,10 @@ def _final_frame(
         # Outside the union the client finds no shape and reports an empty code and message
         # (ConverseStream has no modelTimeoutException): send one every union has.
         exception = InternalServerException(exception.message)
+    elif exception.raw_payload is not None:
+        # A payload that is not a JSON object would go out as it came, and no SDK reads it.
+        exception = copy.copy(exception)
+        exception.raw_payload = None
     try:
         return encode_event(exception, padding=padding).encode()
     except EventStreamError:  # an extra field JSON cannot carry: keep the message only
