@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import random
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given
@@ -366,3 +368,23 @@ def test_padding_is_random_by_default_and_reproducible_on_request() -> None:
         br.encode_event(event, rng=rng).encode() for rng in [random.Random(7)] for _ in range(20)
     ]
     assert stream == again and len(set(stream)) > 5
+
+
+def test_the_generated_init_builds_what_the_dataclass_init_builds() -> None:
+    event = br.ContentBlockDelta(content_block_index=2, delta=br.TextDelta(text="x"))
+    assert (event.padding, dict(event.extra)) == (None, {})
+    assert type(event.extra) is MappingProxyType
+    given = {"k": [1]}
+    start = br.ToolUseStart(tool_use_id="t", name="f", type="server", extra=given)
+    given["k2"] = 2  # a copy was kept: the event stays as it was made
+    assert start.type == "server" and dict(start.extra) == {"k": [1]}
+    with pytest.raises(TypeError):
+        br.ToolUseStart(tool_use_id="t")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        br.TextDelta("positional")  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        start.name = "g"  # type: ignore[misc]
+    # Every decoded event equals the same event built through __init__.
+    for event in br.events(_converse(), "converse"):
+        fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+        assert type(event)(**fields) == event

@@ -16,6 +16,7 @@ from .._errors import ConfigurationError, EncodeError
 from .._headers import HeaderValue
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
 from .._message import Message, message_from_wire
+from . import _events
 from ._events import (
     BedrockEvent,
     BedrockException,
@@ -40,7 +41,14 @@ from ._events import (
     ValidationException,
 )
 from ._json import MAX_JSON_DEPTH, dumps, loads, parse, too_deep
-from ._wire import PADDING_ALPHABET, WireError, decoder_of, to_wire
+from ._wire import PADDING_ALPHABET, Struct, WireError, decoder_of, install_init, to_wire
+
+# Every declared structure gets a generated __init__ (see install_init): built once, here,
+# where the typed layer is assembled.
+for _shape in vars(_events).values():
+    if isinstance(_shape, type) and issubclass(_shape, Struct) and _shape is not Struct:
+        install_init(_shape)
+del _shape
 
 __all__ = [
     "Stream",
@@ -500,6 +508,12 @@ def encode_event(
     (lowerCamel) and a ``{"message": ...}`` payload without padding. Unknown events and
     exceptions, and decoded error frames, give back the message they were decoded from.
     """
+    if type(event) is ContentBlockDelta and type(event.delta) is TextDelta and not event.extra:
+        # Nearly every event a gateway sends: straight to the template (see below).
+        fast = _text_delta_payload(event, event.delta, padding, rng)
+        if fast is not None:
+            headers, block = _DELTA_HEAD
+            return message_from_wire(headers, block, fast)
     if isinstance(event, UnknownEvent):
         return event.message
     if isinstance(event, UnknownException):
@@ -531,10 +545,6 @@ def encode_event(
     head = _EVENT_HEADS.get(cls)
     if head is None:
         head = _EVENT_HEADS[cls] = _event_head(event.event_type)
-    if type(event) is ContentBlockDelta and type(event.delta) is TextDelta and not event.extra:
-        fast = _text_delta_payload(event, event.delta, padding, rng)
-        if fast is not None:
-            return message_from_wire(head[0], head[1], fast)
     body = to_wire(event)
     # An extra "p" (one that was not Bedrock's padding) goes back as it came, unpadded.
     pad = None if "p" in body else _padding_for(event, padding, rng)
@@ -553,6 +563,9 @@ def _event_head(event_type: str) -> tuple[Mapping[str, HeaderValue], bytes]:
         {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}
     )
     return message.headers, message.header_block()
+
+
+_DELTA_HEAD = _EVENT_HEADS[ContentBlockDelta] = _event_head(ContentBlockDelta.event_type)
 
 
 def _text_delta_payload(
