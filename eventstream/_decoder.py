@@ -80,9 +80,9 @@ class Decoder:
     # the checked path; a call that completes sets it again from the pending frame.
     #
     # The fast loop inlines check_prelude's conditions for the frame that passes them all:
-    # a function call per frame is ~10% of the 4 KiB-read figure (benchmarks/README.md,
-    # "Chunk frames in 4 KiB reads"). A frame failing any condition goes to check_prelude,
-    # which raises the precise error; so the inline test only decides which path runs.
+    # calling it for every frame costs about 12% of the 4 KiB-read rate (an A/B on this
+    # machine; see benchmarks/README.md, "Thresholds"). A frame failing any condition goes
+    # to check_prelude, which raises the precise error; the inline test only picks the path.
 
     __slots__ = (
         "_limits",
