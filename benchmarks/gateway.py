@@ -92,16 +92,19 @@ def run_upstream(port_file: str) -> None:
             }
         )
         await response.prepare(request)
-        if mode == "burst":
-            await response.write(b"".join(frames))
-        elif mode == "paced":
-            for frame in frames:
-                await response.write(frame)
-                await asyncio.sleep(PACE)
-        else:
-            await response.write(frames[0])
-            await asyncio.sleep(IDLE_HOLD)
-        await response.write_eof()
+        try:
+            if mode == "burst":
+                await response.write(b"".join(frames))
+            elif mode == "paced":
+                for frame in frames:
+                    await response.write(frame)
+                    await asyncio.sleep(PACE)
+            else:
+                await response.write(frames[0])
+                await asyncio.sleep(IDLE_HOLD)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the gateway hung up (the idle streams end that way)
         return response
 
     app = web.Application()
@@ -324,6 +327,46 @@ async def measure_idle(url: str, streams: int) -> float:
     return (after - before) / streams
 
 
+class _FakeUpstream:
+    """What the relays use of an httpx response, over chunks already in memory."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+    async def aclose(self) -> None:
+        pass
+
+
+def measure_core(kind: str, chunks: list[bytes], repeat: int) -> float:
+    """CPU seconds per 100,000 events of one relay alone (no HTTP): decode, transform,
+    encode, over ``chunks`` as the upstream's reads; the best of ``repeat`` runs."""
+    namespace = docs_gateway_namespace()
+    per_read = kind.endswith("per-read")
+    if kind.startswith("botocore"):
+        relay = botocore_relay(namespace, per_read)
+    else:
+        relay = namespace["relay_per_read" if per_read else "relay"]
+
+    async def run() -> int:
+        body = relay(_FakeUpstream(chunks), "converse", 60.0)
+        if not kind.startswith("botocore"):
+            body = br.aencode_stream(body)
+        return len(Decoder().feed(b"".join([chunk async for chunk in body])))
+
+    events = asyncio.run(run())
+    assert events == len(Decoder().feed(b"".join(chunks))), kind
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        asyncio.run(run())
+        best = min(best, time.process_time() - start)
+    return best / events * 100_000
+
+
 def _load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -347,6 +390,17 @@ def main() -> None:
     streams, deltas = (4, 16) if args.quick else (args.streams, args.deltas)
     print(f"# Gateway benchmark: {streams} concurrent streams x {deltas + 4} events\n")
     print(f"CPython {platform.python_version()}, {os.cpu_count()} CPUs; load {_load()} at start\n")
+    frames = converse_body(deltas)
+    body = b"".join(frames)
+    reads = {"paced": frames, "burst": [body[i : i + 65536] for i in range(0, len(body), 65536)]}
+    print("Relays alone, in this process (no HTTP): CPU s per 100k events, best of 5\n")
+    print(f"| upstream reads | {' | '.join(KINDS)} | botocore / ours |")
+    print(f"|---|{'---|' * len(KINDS)}---|")
+    for mode, chunks in reads.items():
+        core = {kind: measure_core(kind, chunks * (2000 // deltas or 1), 5) for kind in KINDS}
+        cells = " | ".join(f"{core[kind]:.2f}" for kind in KINDS)
+        print(f"| {mode} | {cells} | {core['botocore'] / core['ours']:.2f}x |")
+    print()
     results: dict[tuple[str, str], Run] = {}
     idle: dict[str, float] = {}
     with process("--upstream") as upstream_url:

@@ -86,3 +86,9 @@ def test_every_relay_sends_the_same_events(bench: ModuleType, read_size: int) ->
     assert len(results["ours"][0]) == len(results["botocore"][0]) == len(expected)
     assert len(results["ours-per-read"][0]) == len(results["botocore-per-read"][0])
     assert len(results["ours-per-read"][0]) <= len(chunks)
+
+
+def test_the_in_process_measure_runs(bench: ModuleType) -> None:
+    frames = bench.converse_body(8)
+    for kind in bench.KINDS:
+        assert bench.measure_core(kind, frames, 1) > 0
