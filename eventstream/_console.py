@@ -1,11 +1,14 @@
-"""The CLI's terminal: its streams and notes, a progress bar, and tables cut to the width."""
+"""The CLI's terminal and files: its streams and notes, a progress bar, tables cut to the width,
+reading inputs and writing outputs, and the usage errors those raise."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 __all__: list[str] = []
@@ -115,3 +118,65 @@ def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: i
         return "  ".join(parts).rstrip()
 
     return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+class UsageError(Exception):
+    """A problem with the command line or its input files (exit code 2)."""
+
+
+def read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {_path_shown(path)}: {_file_problem(exc)}") from None
+
+
+def _path_shown(path: str) -> str:
+    # A shell cannot pass a NUL, but main(argv) can: never write one to the terminal.
+    return repr(path) if "\0" in path else path
+
+
+def _file_problem(exc: OSError | ValueError) -> str:
+    # open() raises ValueError, not OSError, for a NUL in the path: no file can be named so.
+    if isinstance(exc, ValueError):
+        return "a path cannot hold a NUL character"
+    return exc.strerror or str(exc)
+
+
+def binary_out(path: str | None, console: Console, fmt: str) -> Callable[[bytes], None]:
+    """A writer for ``path`` (stdout for ``None`` or ``-``), in ``fmt``."""
+
+    def render(data: bytes) -> bytes:
+        if fmt == "hex":
+            return (data.hex() + "\n").encode("ascii")
+        if fmt == "base64":
+            return base64.b64encode(data) + b"\n"
+        return data
+
+    if path is None or path == "-":
+        if fmt == "raw" and console.stdout.isatty():
+            raise UsageError(
+                "not writing binary frames to a terminal: give -o FILE, or --output-format "
+                "hex or base64"
+            )
+        buffer = getattr(console.stdout, "buffer", None)
+        if buffer is None:
+            raise UsageError("standard output takes no bytes here: give -o FILE")
+
+        def to_stdout(data: bytes) -> None:
+            console.stdout.flush()
+            buffer.write(render(data))
+            buffer.flush()
+
+        return to_stdout
+
+    def to_file(data: bytes) -> None:
+        try:
+            Path(path).write_bytes(render(data))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot write {_path_shown(path)}: {_file_problem(exc)}") from None
+
+    return to_file

@@ -16,18 +16,16 @@ holds the argument parser, the renderers (table, JSON Lines, summary) and the co
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO, TextIO, cast
 
 from . import __version__
-from ._console import Console, Progress, table_lines
+from ._console import Console, Progress, UsageError, binary_out, read_file, table_lines
 from .bedrock import STREAMS, Reassembled, StreamName
 from .capture import (
     INPUT_FORMATS,
@@ -70,10 +68,6 @@ EXIT_INCOMPLETE = 3
 PROGRESS_MIN_BYTES = 1 << 20
 
 OUTPUT_FORMATS = ("raw", "hex", "base64")
-
-
-class UsageError(Exception):
-    """A problem with the command line or its input files (exit code 2)."""
 
 
 # --- rendering: text ------------------------------------------------------------------------
@@ -137,26 +131,7 @@ def _read_input(args: argparse.Namespace, console: Console) -> tuple[bytes, str]
         path = "-"
     if path == "-":
         return console.stdin.read(), "standard input"
-    return _read_file(path), path
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {_path_shown(path)}: {_file_problem(exc)}") from None
-
-
-def _path_shown(path: str) -> str:
-    # A shell cannot pass a NUL, but main(argv) can: never write one to the terminal.
-    return repr(path) if "\0" in path else path
-
-
-def _file_problem(exc: OSError | ValueError) -> str:
-    # open() raises ValueError, not OSError, for a NUL in the path: no file can be named so.
-    if isinstance(exc, ValueError):
-        return "a path cannot hold a NUL character"
-    return exc.strerror or str(exc)
+    return read_file(path), path
 
 
 @dataclass(frozen=True)
@@ -308,50 +283,14 @@ def _severity(status: int) -> int:
     return {EXIT_OK: 0, EXIT_INCOMPLETE: 1, EXIT_STREAM_ERROR: 2}.get(status, 3)
 
 
-def _binary_out(path: str | None, console: Console, fmt: str) -> Callable[[bytes], None]:
-    """A writer for ``path`` (stdout for ``None`` or ``-``), in ``fmt``."""
-
-    def render(data: bytes) -> bytes:
-        if fmt == "hex":
-            return (data.hex() + "\n").encode("ascii")
-        if fmt == "base64":
-            return base64.b64encode(data) + b"\n"
-        return data
-
-    if path is None or path == "-":
-        if fmt == "raw" and console.stdout.isatty():
-            raise UsageError(
-                "not writing binary frames to a terminal: give -o FILE, or --output-format "
-                "hex or base64"
-            )
-        buffer = getattr(console.stdout, "buffer", None)
-        if buffer is None:
-            raise UsageError("standard output takes no bytes here: give -o FILE")
-
-        def to_stdout(data: bytes) -> None:
-            console.stdout.flush()
-            buffer.write(render(data))
-            buffer.flush()
-
-        return to_stdout
-
-    def to_file(data: bytes) -> None:
-        try:
-            Path(path).write_bytes(render(data))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot write {_path_shown(path)}: {_file_problem(exc)}") from None
-
-    return to_file
-
-
 def cmd_encode(args: argparse.Namespace, console: Console) -> int:
     if args.file in (None, "-"):
         if args.file is None and console.stdin.isatty():
             raise UsageError("no input: give a JSON Lines FILE, or '-' for standard input")
         raw, name = console.stdin.read(), "standard input"
     else:
-        raw, name = _read_file(args.file), args.file
-    write = _binary_out(args.output, console, args.output_format)
+        raw, name = read_file(args.file), args.file
+    write = binary_out(args.output, console, args.output_format)
     try:
         frames = [message.encode() for message in messages_from_jsonl(raw, name)]
     except RecordError as exc:
@@ -370,7 +309,7 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         for sample in SAMPLES.values():
             console.write(f"{sample.name:<{width}}  {sample.stream:<8}  {sample.description}")
         return EXIT_OK
-    write = _binary_out(args.output, console, args.output_format)
+    write = binary_out(args.output, console, args.output_format)
     data = sample_bytes(args.name)
     write(data)
     target = "standard output" if args.output in (None, "-") else args.output
