@@ -9,13 +9,17 @@ here: a framework this package does not cover needs only those.
 """
 
 from ..bedrock import (
+    AsyncBody,
+    Body,
     FaultHandler,
     Reply,
     aencode_stream,
+    aevent_batches,
     arespond,
     encode_stream,
     error_from_response,
     error_response,
+    event_batches,
     fault_exception,
     respond,
     response_headers,
@@ -26,10 +30,14 @@ __all__ = [
     "arespond",
     "encode_stream",
     "aencode_stream",
+    "event_batches",
+    "aevent_batches",
     "response_headers",
     "error_response",
     "error_from_response",
     "fault_exception",
     "FaultHandler",
     "Reply",
+    "Body",
+    "AsyncBody",
 ]
