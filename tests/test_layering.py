@@ -62,6 +62,9 @@ def layer_of(name: str) -> int:
     return LAYERS[top]
 
 
+MODULES = {name for name, _ in modules()}
+
+
 def imports(name: str, path: Path) -> set[str]:
     """The eventstream modules ``path`` imports (dotted, without "eventstream.")."""
     is_package = path.name == "__init__.py"
@@ -82,12 +85,18 @@ def imports(name: str, path: Path) -> set[str]:
                 target = node.module.removeprefix("eventstream").lstrip(".")
             else:
                 continue
-            found.add(target)
             # "from . import x" and "from .pkg import mod" may name modules, not objects.
-            for alias in node.names:
-                candidate = f"{target}.{alias.name}" if target else alias.name
-                if candidate in dict(modules()):
-                    found.add(candidate)
+            submodules = {
+                candidate
+                for alias in node.names
+                if (candidate := f"{target}.{alias.name}" if target else alias.name) in MODULES
+            }
+            found |= submodules
+            # "from . import _sibling" inside a package is the sibling only: the package
+            # itself is already being imported (that is how this module runs).
+            own_package = node.level == 1 and not node.module and target == ".".join(package)
+            if not (own_package and submodules and len(submodules) == len(node.names)):
+                found.add(target)
     found.discard(name)
     return found
 
@@ -161,6 +170,10 @@ def test_the_checks_see_what_they_must_refuse(tmp_path: Path) -> None:
     )
     # ("from .. import bedrock" runs the package root first: it counts.)
     assert imports("capture._mod", path) == {"", "bedrock", "cli", "_message", "notebook"}
+    # ("from . import _sibling" inside a package is the sibling, not the package again.)
+    sibling = tmp_path / "sibling.py"
+    sibling.write_text("from . import _events\nfrom . import STREAMS\n")
+    assert imports("bedrock._mod", sibling) == {"bedrock._events", "bedrock"}
     # ...the upward check refuses the codec importing the adapters or a later codec module...
     bad = {"_message": {"_io"}, "_headers": {"_codec"}, "_io": set(), "_codec": set()}
     assert len(upward_imports(bad)) == 2
