@@ -58,7 +58,8 @@ __all__ = [
 # enforces them too; they are imported above and exported from here as before.
 
 _PRELUDE = struct.Struct(">III")
-#: Larger frames in a bytes input are checksummed through a view (see decode_body).
+#: A larger frame in bytes is checksummed through a view (no copy), a smaller one from a slice
+#: (cheaper to make): benchmarks/README.md, "Thresholds".
 _SMALL_FRAME = 4096
 _U32 = struct.Struct(">I")
 
@@ -281,7 +282,8 @@ def decode_body(  # noqa: PLR0917 - the per-frame hot path: positional calls are
 # a handful of blocks (every Bedrock `chunk` frame carries the same three headers), so most
 # frames skip the parser. Only blocks that parsed cleanly are kept, so errors and their
 # offsets are unchanged; the values are immutable and the mapping read-only, so messages can
-# share them. Bounded: small blocks only, and emptied when full.
+# share them. Bounded: small blocks only, and emptied when full. The caps bound memory (full,
+# ~1.3 MiB), not time: a hit is faster at any size (benchmarks/README.md, "Thresholds").
 _parsed_blocks: dict[bytes, tuple[bytes, Mapping[str, HeaderValue]]] = {}
 _PARSED_BLOCKS_MAX = 256
 _PARSED_BLOCK_MAX_BYTES = 1024

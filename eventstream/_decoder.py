@@ -23,7 +23,8 @@ __all__ = ["Decoder", "Frame"]
 
 _PRELUDE = struct.Struct(">III")
 _NO_LIMIT = 1 << 32
-#: A pending frame up to this size is copied to bytes to be decoded (see _frames).
+#: A pending frame up to this size is copied out to bytes (a copy, but bytes slice cheaply),
+#: a larger one read through a view (no copy): benchmarks/README.md, "Thresholds".
 _COPY_OUT_MAX = 2048
 # tuple.__new__ on the class skips NamedTuple's Python-level __new__: a third of the cost of
 # a Frame, which Decoder.frames() makes for every message.
@@ -80,8 +81,8 @@ class Decoder:
     # the checked path; a call that completes sets it again from the pending frame.
     #
     # The fast loop inlines check_prelude's conditions for the frame that passes them all:
-    # calling it for every frame costs about 12% of the 4 KiB-read rate (an A/B on this
-    # machine; see benchmarks/README.md, "Thresholds"). A frame failing any condition goes
+    # calling it for every frame costs 6 to 10% of the 4 KiB-read rate (interleaved A/B runs:
+    # benchmarks/README.md, "Thresholds"). A frame failing any condition goes
     # to check_prelude, which raises the precise error; the inline test only picks the path.
 
     __slots__ = (

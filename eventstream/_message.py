@@ -48,7 +48,8 @@ _WITHIN_DEFAULTS = MIN_FRAME_LENGTH + min(DEFAULT_MAX_PAYLOAD_LENGTH, DEFAULT_MA
 
 _U32 = struct.Struct(">I")
 _PRELUDE_HEAD = struct.Struct(">II")
-#: Frames up to this size are encoded by concatenation (see Message.encode).
+#: Frames up to this size are encoded by concatenation (the payload copied twice), larger ones
+#: by a second crc32 call and a join: benchmarks/README.md, "Thresholds".
 _CONCAT_MAX = 2048
 _STRING_TAG = bytes((header_type_of("").type_id,))
 _TAGS = tuple(bytes((t.type_id,)) for t in HEADER_TYPES)
@@ -300,7 +301,8 @@ class Message:
 # skips the checks and the encoding. Only exact str pairs, whose check cannot depend on
 # anything else, and only short ones. Nested rather than keyed by (name, value): two lookups
 # by str are cheaper than hashing and comparing a tuple. At most 64 names of 64 values each
-# (a full level is emptied).
+# (a full level is emptied): caps on memory (full, ~2.4 MiB), not time, as a hit is faster at
+# any size (benchmarks/README.md, "Thresholds").
 _known_strings: dict[str, dict[str, bytes]] = {}
 _NOTHING: dict[str, bytes] = {}  # the lookup default for an unknown name; never filled
 _KNOWN_STRINGS_MAX = 64
