@@ -25,7 +25,7 @@ _PRELUDE = struct.Struct(">III")
 _NO_LIMIT = 1 << 32
 #: A pending frame up to this size is copied out to bytes (a copy, but bytes slice cheaply),
 #: a larger one read through a view (no copy): benchmarks/README.md, "Thresholds".
-_COPY_OUT_MAX = 2048
+_COPY_OUT_MAX = 8192
 # tuple.__new__ on the class skips NamedTuple's Python-level __new__: a third of the cost of
 # a Frame, which Decoder.frames() makes for every message.
 _new_frame = tuple.__new__
