@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from .._errors import EventStreamError
 from .._message import Message
 from ._json import loads
-from ._wire import JSON, Struct, UnionMember
+from ._wire import JSON, Struct, UnionMember, WireError, from_wire
 
 __all__ = [
     "BedrockEvent",
@@ -52,6 +52,47 @@ __all__ = [
     "Usage",
     "CacheDetail",
     "Metrics",
+    "Trace",
+    "PromptRouterTrace",
+    "PerformanceConfiguration",
+    "ServiceTier",
+    "GuardrailTraceAssessment",
+    "GuardrailAssessment",
+    "GuardrailTopicPolicyAssessment",
+    "GuardrailTopic",
+    "GuardrailContentPolicyAssessment",
+    "GuardrailContentFilter",
+    "GuardrailWordPolicyAssessment",
+    "GuardrailCustomWord",
+    "GuardrailManagedWord",
+    "GuardrailSensitiveInformationPolicyAssessment",
+    "GuardrailPiiEntityFilter",
+    "GuardrailRegexFilter",
+    "GuardrailContextualGroundingPolicyAssessment",
+    "GuardrailContextualGroundingFilter",
+    "GuardrailAutomatedReasoningPolicyAssessment",
+    "GuardrailAutomatedReasoningFinding",
+    "GuardrailAutomatedReasoningValidFinding",
+    "GuardrailAutomatedReasoningInvalidFinding",
+    "GuardrailAutomatedReasoningSatisfiableFinding",
+    "GuardrailAutomatedReasoningImpossibleFinding",
+    "GuardrailAutomatedReasoningTranslationAmbiguousFinding",
+    "GuardrailAutomatedReasoningTooComplexFinding",
+    "GuardrailAutomatedReasoningNoTranslationsFinding",
+    "UnknownAutomatedReasoningFinding",
+    "GuardrailAutomatedReasoningTranslation",
+    "GuardrailAutomatedReasoningStatement",
+    "GuardrailAutomatedReasoningInputTextReference",
+    "GuardrailAutomatedReasoningScenario",
+    "GuardrailAutomatedReasoningRule",
+    "GuardrailAutomatedReasoningLogicWarning",
+    "GuardrailAutomatedReasoningTranslationOption",
+    "GuardrailInvocationMetrics",
+    "GuardrailUsage",
+    "GuardrailCoverage",
+    "GuardrailTextCharactersCoverage",
+    "GuardrailImageCoverage",
+    "AppliedGuardrailDetails",
     "UnknownEvent",
     "BedrockException",
     "InternalServerException",
@@ -165,7 +206,7 @@ class ToolUseDelta(UnionMember):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ToolResultBlockDelta(Struct):
-    """One item of ``delta.toolResult``."""
+    """One item of ``delta.toolResult``: ``json`` is a model ``Document`` (raw JSON)."""
 
     text: str | None = None
     json: JSON = field(default=None, hash=False)
@@ -301,7 +342,7 @@ Delta = (
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class MessageStart(BedrockEvent):
-    """``messageStart``."""
+    """``messageStart``: ``role`` is ``assistant`` (the model allows ``user`` and ``system``)."""
 
     event_type: ClassVar[str] = "messageStart"
     role: str
@@ -335,7 +376,10 @@ class ContentBlockStop(BedrockEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class MessageStop(BedrockEvent):
-    """``messageStop``: ``stop_reason`` is e.g. end_turn, tool_use, max_tokens."""
+    """``messageStop``: ``stop_reason`` is e.g. end_turn, tool_use, max_tokens.
+
+    ``additional_model_response_fields`` is a model ``Document``: raw JSON, as it came.
+    """
 
     event_type: ClassVar[str] = "messageStop"
     stop_reason: str
@@ -371,14 +415,427 @@ class Metrics(Struct):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Metadata(BedrockEvent):
-    """``metadata``: usage and metrics, last in a Converse stream."""
+    """``metadata``: usage and metrics, last in a Converse stream; the guardrail and prompt
+    router ``trace``, the ``performance_config`` and the ``service_tier`` when the request
+    asked for them."""
 
     event_type: ClassVar[str] = "metadata"
     usage: Usage
     metrics: Metrics
-    trace: JSON = field(default=None, hash=False)
-    performance_config: JSON = field(default=None, hash=False)
-    service_tier: JSON = field(default=None, hash=False)
+    trace: Trace | None = None
+    performance_config: PerformanceConfiguration | None = None
+    service_tier: ServiceTier | None = None
+
+    def __post_init__(self) -> None:
+        super(Metadata, self).__post_init__()
+        # Until these three were typed they took raw JSON; a JSON object given still works
+        # and is read into its class, as the decoder would read it. (Decoding never comes
+        # here: the generated decoders build instances without __init__.)
+        for name, cls in (
+            ("trace", Trace),
+            ("performance_config", PerformanceConfiguration),
+            ("service_tier", ServiceTier),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                try:
+                    typed = from_wire(cls, dict(value))
+                except WireError as exc:
+                    raise TypeError(f"{name}: {exc}") from None
+                object.__setattr__(self, name, typed)
+
+
+# --- ConverseStream: metadata.trace, performanceConfig, serviceTier -------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class PerformanceConfiguration(Struct):
+    """``metadata.performanceConfig``: ``latency`` is ``standard`` or ``optimized``."""
+
+    latency: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ServiceTier(Struct):
+    """``metadata.serviceTier``: ``type`` is ``priority``, ``default``, ``flex`` or
+    ``reserved``."""
+
+    type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class PromptRouterTrace(Struct):
+    """``trace.promptRouter``: the model a prompt router chose."""
+
+    invoked_model_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Trace(Struct):
+    """``metadata.trace`` (ConverseStreamTrace): what the guardrail and the prompt router did."""
+
+    guardrail: GuardrailTraceAssessment | None = None
+    prompt_router: PromptRouterTrace | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailTraceAssessment(Struct):
+    """``trace.guardrail``: the guardrail's assessments of the input and of the output.
+
+    ``input_assessment`` maps a guardrail to its :class:`GuardrailAssessment`,
+    ``output_assessments`` to a list of them. Both stay raw JSON for now (the wire layer
+    maps no JSON objects of arbitrary keys yet); :meth:`GuardrailAssessment.from_json`
+    reads each value.
+    """
+
+    # The model's texts; tuple[str, ...] once the generated decoders take lists of scalars.
+    model_output: tuple[JSON, ...] | None = field(default=None, hash=False)
+    input_assessment: JSON = field(default=None, hash=False)
+    output_assessments: JSON = field(default=None, hash=False)
+    action_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAssessment(Struct):
+    """One guardrail's assessment: a result per policy, its metrics and which guardrail."""
+
+    topic_policy: GuardrailTopicPolicyAssessment | None = None
+    content_policy: GuardrailContentPolicyAssessment | None = None
+    word_policy: GuardrailWordPolicyAssessment | None = None
+    sensitive_information_policy: GuardrailSensitiveInformationPolicyAssessment | None = None
+    contextual_grounding_policy: GuardrailContextualGroundingPolicyAssessment | None = None
+    automated_reasoning_policy: GuardrailAutomatedReasoningPolicyAssessment | None = None
+    invocation_metrics: GuardrailInvocationMetrics | None = None
+    applied_guardrail_details: AppliedGuardrailDetails | None = None
+
+    @classmethod
+    def from_json(cls, value: JSON) -> GuardrailAssessment:
+        """Read one assessment's JSON (a value of ``input_assessment``, or an item of a
+        value of ``output_assessments``); :class:`BedrockPayloadError` if it does not fit."""
+        try:
+            return from_wire(cls, value)
+        except WireError as exc:
+            raise BedrockPayloadError(f"not a guardrail assessment: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailTopic(Struct):
+    """A denied topic: ``action`` is ``BLOCKED`` or ``NONE``."""
+
+    name: str
+    type: str
+    action: str
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailTopicPolicyAssessment(Struct):
+    """``topicPolicy``."""
+
+    topics: tuple[GuardrailTopic, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailContentFilter(Struct):
+    """A content filter: ``type`` (``HATE``, ``PROMPT_ATTACK``, ...), ``confidence``,
+    ``filter_strength`` and ``action``."""
+
+    type: str
+    confidence: str
+    action: str
+    filter_strength: str | None = None
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailContentPolicyAssessment(Struct):
+    """``contentPolicy``."""
+
+    filters: tuple[GuardrailContentFilter, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailCustomWord(Struct):
+    """A custom word that matched."""
+
+    match: str
+    action: str
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailManagedWord(Struct):
+    """A managed-list word that matched (``type`` ``PROFANITY``)."""
+
+    match: str
+    type: str
+    action: str
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailWordPolicyAssessment(Struct):
+    """``wordPolicy``."""
+
+    custom_words: tuple[GuardrailCustomWord, ...]
+    managed_word_lists: tuple[GuardrailManagedWord, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailPiiEntityFilter(Struct):
+    """A PII entity that matched: ``action`` is ``ANONYMIZED``, ``BLOCKED`` or ``NONE``."""
+
+    match: str
+    type: str
+    action: str
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailRegexFilter(Struct):
+    """A regex filter that matched."""
+
+    action: str
+    name: str | None = None
+    match: str | None = None
+    regex: str | None = None
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailSensitiveInformationPolicyAssessment(Struct):
+    """``sensitiveInformationPolicy``."""
+
+    pii_entities: tuple[GuardrailPiiEntityFilter, ...]
+    regexes: tuple[GuardrailRegexFilter, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailContextualGroundingFilter(Struct):
+    """A grounding or relevance check: ``score`` against ``threshold`` (0 to 1)."""
+
+    type: str
+    threshold: float
+    score: float
+    action: str
+    detected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailContextualGroundingPolicyAssessment(Struct):
+    """``contextualGroundingPolicy``."""
+
+    filters: tuple[GuardrailContextualGroundingFilter, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningStatement(Struct):
+    """A statement: its ``logic`` and its ``natural_language`` form."""
+
+    logic: str | None = None
+    natural_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningInputTextReference(Struct):
+    """Input text that could not be translated."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningTranslation(Struct):
+    """The input translated into logic, with a ``confidence`` (0 to 1)."""
+
+    premises: tuple[GuardrailAutomatedReasoningStatement, ...] | None = None
+    claims: tuple[GuardrailAutomatedReasoningStatement, ...] | None = None
+    untranslated_premises: tuple[GuardrailAutomatedReasoningInputTextReference, ...] | None = None
+    untranslated_claims: tuple[GuardrailAutomatedReasoningInputTextReference, ...] | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningScenario(Struct):
+    """A scenario: statements that hold together."""
+
+    statements: tuple[GuardrailAutomatedReasoningStatement, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningRule(Struct):
+    """A policy rule, by ``identifier`` and policy version."""
+
+    identifier: str | None = None
+    policy_version_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningLogicWarning(Struct):
+    """Statements that are always true or always false (``type``)."""
+
+    type: str | None = None
+    premises: tuple[GuardrailAutomatedReasoningStatement, ...] | None = None
+    claims: tuple[GuardrailAutomatedReasoningStatement, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningTranslationOption(Struct):
+    """One reading of an ambiguous input."""
+
+    translations: tuple[GuardrailAutomatedReasoningTranslation, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningValidFinding(UnionMember):
+    """``valid``: the claims follow from the premises and the rules."""
+
+    union_key: ClassVar[str] = "valid"
+    translation: GuardrailAutomatedReasoningTranslation | None = None
+    claims_true_scenario: GuardrailAutomatedReasoningScenario | None = None
+    supporting_rules: tuple[GuardrailAutomatedReasoningRule, ...] | None = None
+    logic_warning: GuardrailAutomatedReasoningLogicWarning | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningInvalidFinding(UnionMember):
+    """``invalid``: the claims contradict the rules."""
+
+    union_key: ClassVar[str] = "invalid"
+    translation: GuardrailAutomatedReasoningTranslation | None = None
+    contradicting_rules: tuple[GuardrailAutomatedReasoningRule, ...] | None = None
+    logic_warning: GuardrailAutomatedReasoningLogicWarning | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningSatisfiableFinding(UnionMember):
+    """``satisfiable``: the claims can be true or false."""
+
+    union_key: ClassVar[str] = "satisfiable"
+    translation: GuardrailAutomatedReasoningTranslation | None = None
+    claims_true_scenario: GuardrailAutomatedReasoningScenario | None = None
+    claims_false_scenario: GuardrailAutomatedReasoningScenario | None = None
+    logic_warning: GuardrailAutomatedReasoningLogicWarning | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningImpossibleFinding(UnionMember):
+    """``impossible``: the premises contradict each other or the rules."""
+
+    union_key: ClassVar[str] = "impossible"
+    translation: GuardrailAutomatedReasoningTranslation | None = None
+    contradicting_rules: tuple[GuardrailAutomatedReasoningRule, ...] | None = None
+    logic_warning: GuardrailAutomatedReasoningLogicWarning | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningTranslationAmbiguousFinding(UnionMember):
+    """``translationAmbiguous``: the input reads more than one way."""
+
+    union_key: ClassVar[str] = "translationAmbiguous"
+    options: tuple[GuardrailAutomatedReasoningTranslationOption, ...] | None = None
+    difference_scenarios: tuple[GuardrailAutomatedReasoningScenario, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningTooComplexFinding(UnionMember):
+    """``tooComplex``: the input is too complex to check (no fields)."""
+
+    union_key: ClassVar[str] = "tooComplex"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningNoTranslationsFinding(UnionMember):
+    """``noTranslations``: nothing in the input could be translated (no fields)."""
+
+    union_key: ClassVar[str] = "noTranslations"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownAutomatedReasoningFinding:
+    """A finding member this library does not know yet, kept as raw JSON."""
+
+    member: str
+    value: JSON = field(hash=False)
+
+
+GuardrailAutomatedReasoningFinding = (
+    GuardrailAutomatedReasoningValidFinding
+    | GuardrailAutomatedReasoningInvalidFinding
+    | GuardrailAutomatedReasoningSatisfiableFinding
+    | GuardrailAutomatedReasoningImpossibleFinding
+    | GuardrailAutomatedReasoningTranslationAmbiguousFinding
+    | GuardrailAutomatedReasoningTooComplexFinding
+    | GuardrailAutomatedReasoningNoTranslationsFinding
+    | UnknownAutomatedReasoningFinding
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailAutomatedReasoningPolicyAssessment(Struct):
+    """``automatedReasoningPolicy``: one finding per claim checked."""
+
+    findings: tuple[GuardrailAutomatedReasoningFinding, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailUsage(Struct):
+    """``invocationMetrics.usage``: policy units processed."""
+
+    topic_policy_units: int
+    content_policy_units: int
+    word_policy_units: int
+    sensitive_information_policy_units: int
+    sensitive_information_policy_free_units: int
+    contextual_grounding_policy_units: int
+    content_policy_image_units: int | None = None
+    automated_reasoning_policy_units: int | None = None
+    automated_reasoning_policies: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailTextCharactersCoverage(Struct):
+    """Characters of text the guardrail checked, of the total."""
+
+    guarded: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailImageCoverage(Struct):
+    """Images the guardrail checked, of the total."""
+
+    guarded: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailCoverage(Struct):
+    """``invocationMetrics.guardrailCoverage``."""
+
+    text_characters: GuardrailTextCharactersCoverage | None = None
+    images: GuardrailImageCoverage | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GuardrailInvocationMetrics(Struct):
+    """``invocationMetrics``: latency (ms), usage and coverage."""
+
+    guardrail_processing_latency: int | None = None
+    usage: GuardrailUsage | None = None
+    guardrail_coverage: GuardrailCoverage | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class AppliedGuardrailDetails(Struct):
+    """Which guardrail this was: id, version, ARN, origin (``REQUEST``, ``ACCOUNT_ENFORCED``,
+    ``ORGANIZATION_ENFORCED``) and ownership (``SELF``, ``CROSS_ACCOUNT``)."""
+
+    guardrail_id: str | None = None
+    guardrail_version: str | None = None
+    guardrail_arn: str | None = None
+    # Each a str; tuple[str, ...] once the generated decoders take lists of scalars.
+    guardrail_origin: tuple[JSON, ...] | None = field(default=None, hash=False)
+    guardrail_ownership: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
