@@ -18,7 +18,7 @@ import datetime
 import functools
 import json
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -308,24 +308,6 @@ def _ours_as_botocore(union: Shape, event: br.BedrockEvent) -> dict[str, Any]:
 # --- every structure typed, raw JSON only where the model says document ------------------------
 
 
-def _assessment(raw: JSON) -> br.GuardrailAssessment:
-    typed = br.GuardrailAssessment.from_json(raw)
-    _same(to_wire(typed), raw)
-    return typed
-
-
-#: Members the model types that stay raw JSON for now: maps, which the wire layer cannot
-#: declare yet. Their values must still read into the typed classes, and back.
-RAW_MAPS: dict[tuple[str, str], Callable[[Any], Any]] = {
-    ("GuardrailTraceAssessment", "inputAssessment"): lambda raw: {
-        key: _assessment(value) for key, value in raw.items()
-    },
-    ("GuardrailTraceAssessment", "outputAssessments"): lambda raw: {
-        key: tuple(_assessment(item) for item in value) for key, value in raw.items()
-    },
-}
-
-
 def _check_typed(shape: Shape, value: Any, path: str, *, as_struct: bool = False) -> None:
     kind = shape.type_name
     if kind == "structure":
@@ -354,8 +336,6 @@ def _check_typed(shape: Shape, value: Any, path: str, *, as_struct: bool = False
         assert not value.extra, f"{path}: model members left in extra: {dict(value.extra)}"
         for member, member_shape in shape.members.items():
             item = getattr(value, plan[_wire_key(member, member_shape)])
-            if item is not None and (shape.name, member) in RAW_MAPS:
-                item = RAW_MAPS[shape.name, member](item)
             if item is not None:
                 _check_typed(member_shape, item, f"{path}.{member}")
     elif kind == "list":
@@ -594,10 +574,8 @@ def _future_model() -> tuple[Any, dict[str, set[str]]]:
 def _unknown_members(value: Any) -> Iterator[tuple[type, str]]:
     """``(class, member)`` of every Unknown* union value inside a typed value."""
     if isinstance(value, Struct):
-        for name, key, _, _, _ in _plan(type(value)):
-            item = getattr(value, name)
-            read = RAW_MAPS.get((type(value).__name__, key))
-            yield from _unknown_members(item if item is None or read is None else read(item))
+        for name, _, _, _, _ in _plan(type(value)):
+            yield from _unknown_members(getattr(value, name))
     elif isinstance(value, tuple):
         for item in value:
             yield from _unknown_members(item)

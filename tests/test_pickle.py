@@ -308,6 +308,80 @@ BEDROCK_VALUES: list[Any] = [
         padding="abcdef",
     ),
     br.UnknownEvent("newEvent", es.Message({":event-type": "newEvent"}, b"{}"), "converse"),
+    br.Metadata(
+        usage=br.Usage(input_tokens=1, output_tokens=2, total_tokens=3),
+        metrics=br.Metrics(latency_ms=9),
+        trace=br.Trace(
+            guardrail=br.GuardrailTraceAssessment(
+                model_output=("out",),
+                input_assessment={"g1": br.GuardrailAssessment()},
+                output_assessments={"g1": (br.GuardrailAssessment(),)},
+                action_reason="none",
+            ),
+            prompt_router=br.PromptRouterTrace(invoked_model_id="m"),
+        ),
+        performance_config=br.PerformanceConfiguration(latency="optimized"),
+        service_tier=br.ServiceTier(type="flex", extra={"new": 1}),
+    ),
+    # What a guardrail trace's maps hold.
+    br.GuardrailAssessment.from_json(
+        {
+            "topicPolicy": {"topics": [{"name": "n", "type": "DENY", "action": "BLOCKED"}]},
+            "contentPolicy": {"filters": [{"type": "HATE", "confidence": "LOW", "action": "NONE"}]},
+            "wordPolicy": {
+                "customWords": [{"match": "w", "action": "BLOCKED"}],
+                "managedWordLists": [{"match": "m", "type": "PROFANITY", "action": "NONE"}],
+            },
+            "sensitiveInformationPolicy": {
+                "piiEntities": [{"match": "a@b", "type": "EMAIL", "action": "ANONYMIZED"}],
+                "regexes": [{"action": "BLOCKED", "regex": "x+", "detected": True}],
+            },
+            "contextualGroundingPolicy": {
+                "filters": [
+                    {"type": "GROUNDING", "threshold": 0.5, "score": 0.25, "action": "NONE"}
+                ]
+            },
+            "automatedReasoningPolicy": {
+                "findings": [
+                    {
+                        "valid": {
+                            "translation": {
+                                "premises": [{"logic": "p", "naturalLanguage": "P"}],
+                                "untranslatedClaims": [{"text": "t"}],
+                                "confidence": 0.9,
+                            },
+                            "claimsTrueScenario": {"statements": []},
+                            "supportingRules": [{"identifier": "r1"}],
+                            "logicWarning": {"type": "ALWAYS_TRUE"},
+                        }
+                    },
+                    {"invalid": {"contradictingRules": []}},
+                    {"satisfiable": {"claimsFalseScenario": {}}},
+                    {"impossible": {}},
+                    {"translationAmbiguous": {"options": [{"translations": []}]}},
+                    {"tooComplex": {}},
+                    {"noTranslations": {}},
+                    {"futureFinding": {"x": [1]}},
+                ]
+            },
+            "invocationMetrics": {
+                "guardrailProcessingLatency": 12,
+                "usage": {
+                    "topicPolicyUnits": 1,
+                    "contentPolicyUnits": 1,
+                    "wordPolicyUnits": 0,
+                    "sensitiveInformationPolicyUnits": 0,
+                    "sensitiveInformationPolicyFreeUnits": 0,
+                    "contextualGroundingPolicyUnits": 0,
+                },
+                "guardrailCoverage": {
+                    "textCharacters": {"guarded": 5, "total": 9},
+                    "images": {"guarded": 0, "total": 1},
+                },
+            },
+            "appliedGuardrailDetails": {"guardrailId": "g1", "guardrailOrigin": ["REQUEST"]},
+        }
+    ),
 ]
 
 

@@ -483,15 +483,14 @@ class GuardrailTraceAssessment(Struct):
     """``trace.guardrail``: the guardrail's assessments of the input and of the output.
 
     ``input_assessment`` maps a guardrail to its :class:`GuardrailAssessment`,
-    ``output_assessments`` to a list of them. Both stay raw JSON for now (the wire layer
-    maps no JSON objects of arbitrary keys yet); :meth:`GuardrailAssessment.from_json`
-    reads each value.
+    ``output_assessments`` to a tuple of them (read-only mappings).
     """
 
-    # The model's texts; tuple[str, ...] once the generated decoders take lists of scalars.
-    model_output: tuple[JSON, ...] | None = field(default=None, hash=False)
-    input_assessment: JSON = field(default=None, hash=False)
-    output_assessments: JSON = field(default=None, hash=False)
+    model_output: tuple[str, ...] | None = None
+    input_assessment: Mapping[str, GuardrailAssessment] | None = field(default=None, hash=False)
+    output_assessments: Mapping[str, tuple[GuardrailAssessment, ...]] | None = field(
+        default=None, hash=False
+    )
     action_reason: str | None = None
 
 
@@ -510,8 +509,7 @@ class GuardrailAssessment(Struct):
 
     @classmethod
     def from_json(cls, value: JSON) -> GuardrailAssessment:
-        """Read one assessment's JSON (a value of ``input_assessment``, or an item of a
-        value of ``output_assessments``); :class:`BedrockPayloadError` if it does not fit."""
+        """Read one assessment's JSON; :class:`BedrockPayloadError` if it does not fit."""
         try:
             return from_wire(cls, value)
         except WireError as exc:
@@ -833,8 +831,7 @@ class AppliedGuardrailDetails(Struct):
     guardrail_id: str | None = None
     guardrail_version: str | None = None
     guardrail_arn: str | None = None
-    # Each a str; tuple[str, ...] once the generated decoders take lists of scalars.
-    guardrail_origin: tuple[JSON, ...] | None = field(default=None, hash=False)
+    guardrail_origin: tuple[str, ...] | None = None
     guardrail_ownership: str | None = None
 
 

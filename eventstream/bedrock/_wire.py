@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections.abc
 import dataclasses
 import html
 import types
@@ -50,9 +51,11 @@ class Struct:
         # Pickle, copy and deepcopy through the constructor: ``extra`` is a MappingProxyType,
         # which neither pickles nor deep-copies; it goes as a dict, made read-only again by
         # __post_init__. Every structure inherits this.
+        # Map fields are read-only views too: they go as dicts, and are made views again.
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        fields["extra"] = dict(self.extra)
-        return _build_struct, (type(self), fields)
+        views = tuple(k for k, v in fields.items() if type(v) is MappingProxyType and k != "extra")
+        fields = {k: dict(v) if type(v) is MappingProxyType else v for k, v in fields.items()}
+        return _build_struct, (type(self), fields, views)
 
     def __repr__(self) -> str:
         # Only what is set: unset optional fields and an empty ``extra`` are noise.
@@ -81,8 +84,11 @@ class Struct:
         return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"
 
 
-def _build_struct(cls: type[Struct], fields: dict[str, Any]) -> Struct:
-    return cls(**fields)
+def _build_struct(cls: type[Struct], fields: dict[str, Any], views: tuple[str, ...] = ()) -> Struct:
+    struct = cls(**fields)
+    for name in views:
+        object.__setattr__(struct, name, MappingProxyType(fields[name]))
+    return struct
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -192,6 +198,20 @@ def _converter(hint: object) -> tuple[Decode, Encode]:
             return [item_encode(item) for item in value]
 
         result = decode_list, encode_list
+    elif origin is collections.abc.Mapping:
+        value_decode, value_encode = _converter(typing.get_args(hint)[1])
+
+        def decode_map(value: JSON, path: str) -> Mapping[str, Any]:
+            if not isinstance(value, dict):
+                raise WireError(path, f"expected an object, got {type(value).__name__}")
+            return MappingProxyType(
+                {key: value_decode(item, f"{path}[{key!r}]") for key, item in value.items()}
+            )
+
+        def encode_map(value: Mapping[str, Any]) -> dict[str, JSON]:
+            return {key: value_encode(item) for key, item in value.items()}
+
+        result = decode_map, encode_map
     elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
         struct: type[Any] = hint
         result = (lambda value, path: from_wire(struct, value, path)), to_wire
@@ -352,9 +372,15 @@ def _valuedecoder_of(hint: object) -> Callable[[JSON], Any] | None:
         return _uniondecoder_of(tuple(typing.get_args(hint)))
     if origin is tuple:
         (item_hint,) = typing.get_args(hint)[:1]
-        item = _valuedecoder_of(item_hint)
         scalar = _SCALAR_TESTS.get(typing.cast(type, _field_hint(item_hint)))
+        item = None if scalar is not None else _valuedecoder_of(item_hint)
         return _listdecoder_of(item, scalar)
+    if origin is collections.abc.Mapping:
+        # A model map (JSON object of arbitrary string keys): read-only, as ``extra`` is.
+        value_hint = typing.get_args(hint)[1]
+        scalar = _SCALAR_TESTS.get(typing.cast(type, _field_hint(value_hint)))
+        item = None if scalar is not None else _valuedecoder_of(value_hint)
+        return _mapdecoder_of(item, scalar)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         struct: type = hint
 
@@ -393,6 +419,33 @@ def _listdecoder_of(
             except WireError as exc:
                 raise _prefixed(exc, f"[{i}]") from None
         return tuple(out)
+
+    return decode
+
+
+def _mapdecoder_of(
+    item: Callable[[JSON], Any] | None, scalar: tuple[str, str] | None
+) -> Callable[[JSON], Mapping[str, Any]]:
+    kind = None if scalar is None else {"str": str, "int": int, "bool": bool}.get(scalar[1])
+
+    def decode(value: JSON) -> Mapping[str, Any]:
+        if type(value) is not dict:
+            raise WireError("", f"expected an object, got {type(value).__name__}")
+        out = {}
+        for key, element in value.items():
+            if scalar is not None:
+                if not _scalar_ok(element, kind, scalar[1]):
+                    raise WireError(
+                        f"[{key!r}]", f"expected {scalar[1]}, got {type(element).__name__}"
+                    )
+            elif item is not None:
+                try:
+                    out[key] = item(element)
+                except WireError as exc:
+                    raise _prefixed(exc, f"[{key!r}]") from None
+                continue
+            out[key] = element
+        return MappingProxyType(out)
 
     return decode
 
