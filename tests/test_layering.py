@@ -29,6 +29,7 @@ CODEC = ("_errors", "_headers", "_message", "_codec", "_decoder")
 LAYERS = {
     **{name: 1 for name in CODEC},
     "_io": 2,
+    "sse": 2,  # a codec of its own (text/event-stream), beside the adapters
     "": 2,  # eventstream/__init__.py
     "bedrock": 3,
     "signing": 3,
