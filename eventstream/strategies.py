@@ -18,8 +18,17 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hypothesis import assume
-from hypothesis import strategies as st
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:
+    # Hypothesis is an extra: say which, rather than leave a bare "No module named ...".
+    if (exc.name or "").partition(".")[0] != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "eventstream.strategies needs Hypothesis: pip install 'eventstream[hypothesis]'",
+        name=exc.name,
+    ) from exc
 
 from ._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from ._errors import (
@@ -43,6 +52,13 @@ from ._headers import (
     header_type_of,
 )
 from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
+from .bedrock_strategies import (
+    bedrock_exceptions,
+    converse_streams,
+    interrupted_streams,
+    invoke_streams,
+    malformed_streams,
+)
 
 __all__ = [
     "header_names",
@@ -66,6 +82,12 @@ __all__ = [
     "duplicate_names",
     "truncated_headers",
     "oversize_values",
+    # Bedrock level (eventstream.bedrock_strategies): typed streams and their answers
+    "converse_streams",
+    "invoke_streams",
+    "interrupted_streams",
+    "malformed_streams",
+    "bedrock_exceptions",
 ]
 
 

@@ -38,6 +38,7 @@ LAYERS = {
     "cli": 4,
     "notebook": 4,
     "strategies": 4,
+    "bedrock_strategies": 4,
     "_console": 4,
     "gateway": 4,
     "__main__": 4,
