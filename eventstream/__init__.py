@@ -23,6 +23,7 @@ from ._errors import (
     LimitExceededError,
     MessageChecksumError,
     PreludeChecksumError,
+    StreamStalledError,
     TrailingDataError,
     TruncatedError,
 )
@@ -86,4 +87,5 @@ __all__ = [
     "InputTypeError",
     "ConfigurationError",
     "DecoderStateError",
+    "StreamStalledError",
 ]

@@ -6,7 +6,7 @@ This module imports nothing from the package, so every other module can import i
 from __future__ import annotations
 
 import inspect
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "EventStreamError",
@@ -22,6 +22,7 @@ __all__ = [
     "InputTypeError",
     "ConfigurationError",
     "DecoderStateError",
+    "StreamStalledError",
 ]
 
 
@@ -200,3 +201,28 @@ class ConfigurationError(EventStreamError, ValueError):
 
 class DecoderStateError(EventStreamError):
     """The decoder was used after it failed or was closed; ``__cause__`` is the first error."""
+
+
+class StreamStalledError(EventStreamError):
+    """The source sent nothing for too long; retryable (``retryable`` is true).
+
+    ``timeout_name`` names the wait that ran out by the keyword that bounds it:
+    ``"first_byte_timeout"`` (no byte had come) or ``"idle_timeout"``; ``timeout`` is its
+    seconds, or ``None`` when the source's own read timeout fired (a socket's
+    ``settimeout``, httpx, urllib3; the original error is ``__cause__``). ``offset`` is the
+    number of bytes received, ``frame_index`` and ``frame_offset`` the frame waited for.
+    ``messages`` holds every message the iteration had yielded when one of our timeouts was
+    on (else it is empty: nothing was kept), and from ``bedrock.aevents`` ``events`` holds
+    them typed, so ``bedrock.reassemble(exc.events)`` is the answer so far.
+    """
+
+    retryable: ClassVar[bool] = True
+    # Typed loosely, like ``messages``: the Bedrock layer is above this module.
+    events: tuple[Any, ...] = ()
+
+    def __init__(
+        self, message: str, *, timeout_name: str, timeout: float | None, **where: int | None
+    ) -> None:
+        super().__init__(message, **where)
+        self.timeout_name = timeout_name
+        self.timeout = timeout

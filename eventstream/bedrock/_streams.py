@@ -14,7 +14,7 @@ from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._decoder import Frame
 from .._errors import ConfigurationError, EncodeError
 from .._headers import HeaderValue
-from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_frames, iter_frames
+from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_mapped, iter_mapped
 from .._message import Message, message_from_wire
 from . import _events
 from ._events import (
@@ -607,25 +607,29 @@ def events(
     ``stream`` names the union, or is ``"auto"``: settled from the first event frame (see
     :class:`EventReader`). By default an exception frame is raised as its class (after every
     event before it was yielded); with ``raise_exceptions=False`` it is yielded as a value.
-    The limits are the decoder's.
+    The limits are the decoder's. As with :func:`eventstream.iter_frames`, every call after a
+    failure raises :class:`eventstream.DecoderStateError`, a read timeout of the source
+    raises :class:`eventstream.StreamStalledError`, and ``close()`` closes the source.
     """
-    reader = EventReader(stream, strict=strict)
     if isinstance(source, bytes | bytearray | memoryview):
         source = (source,)  # one buffer: the whole stream
-    frames = iter_frames(
-        source,
-        read_size=read_size,
-        max_payload_length=max_payload_length,
-        max_headers_length=max_headers_length,
-    )
-    for frame in frames:
+    reader = EventReader(stream, strict=strict)
+
+    def read(frame: Frame) -> TypedEvent:
         event = reader.read_frame(frame)
         if raise_exceptions and isinstance(event, BedrockException):
             raise event
-        yield event
+        return event
+
+    # The typing runs inside the adapter's loop: one generator, where one over another
+    # would cost a resume per event.
+    return iter_mapped(
+        source, read, "bedrock.events()", read_size=read_size,
+        max_payload_length=max_payload_length, max_headers_length=max_headers_length,
+    )  # fmt: skip
 
 
-async def aevents(
+def aevents(
     source: AsyncReader | AsyncIterable[BytesLike],
     stream: StreamChoice,
     *,
@@ -634,17 +638,32 @@ async def aevents(
     read_size: int = DEFAULT_READ_SIZE,
     max_payload_length: int | None = DEFAULT_MAX_PAYLOAD_LENGTH,
     max_headers_length: int | None = DEFAULT_MAX_HEADERS_LENGTH,
+    first_byte_timeout: float | None = None,
+    idle_timeout: float | None = None,
 ) -> AsyncIterator[TypedEvent]:
-    """The async twin of :func:`events`, over :func:`eventstream.aiter_messages` sources."""
+    """The async twin of :func:`events`, over :func:`eventstream.aiter_messages` sources.
+
+    ``first_byte_timeout`` and ``idle_timeout`` are :func:`eventstream.aiter_messages`' (in
+    seconds, ``None``: no bound): a stall raises :class:`eventstream.StreamStalledError`
+    whose ``events`` are the typed events so far (``reassemble(exc.events)``: the partial
+    answer). ``aclose()`` closes the source at once.
+    """
     reader = EventReader(stream, strict=strict)
-    frames = aiter_frames(
-        source,
-        read_size=read_size,
-        max_payload_length=max_payload_length,
-        max_headers_length=max_headers_length,
-    )
-    async for frame in frames:
+
+    def read(frame: Frame) -> TypedEvent:
         event = reader.read_frame(frame)
         if raise_exceptions and isinstance(event, BedrockException):
             raise event
-        yield event
+        return event
+
+    def events_of(messages: tuple[Message, ...]) -> tuple[TypedEvent, ...]:
+        # A stall's events: the adapter kept the messages (a timeout is on), typed again
+        # here, once, rather than kept twice. Each was typed without error on its way out.
+        again = EventReader(stream, strict=strict, warn=False)
+        return tuple(again.read(message) for message in messages)
+
+    return aiter_mapped(
+        source, read, "bedrock.aevents()", events_of=events_of, read_size=read_size,
+        max_payload_length=max_payload_length, max_headers_length=max_headers_length,
+        first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
+    )  # fmt: skip
