@@ -164,31 +164,17 @@ class SSEDecoder:
             del buffer[:start]
             self._offset += start
         if len(buffer) > self.max_line_length:
-            raise LimitExceededError(
+            raise self._over(
                 f"a line runs past max_line_length={self.max_line_length} bytes with no end",
-                limit_name="max_line_length",
-                limit=self.max_line_length,
-                actual=len(buffer),
-                total_length=len(buffer),
-                headers_length=0,
-                offset=self._offset,
-                frame_index=self._index,
-                frame_offset=self._offset,
-            )
+                "max_line_length", len(buffer), self._offset,
+            )  # fmt: skip
 
     def _line(self, raw: bytes, offset: int, events: list[ServerSentEvent]) -> None:
         if len(raw) > self.max_line_length:
-            raise LimitExceededError(
+            raise self._over(
                 f"a line of {len(raw)} bytes is over max_line_length={self.max_line_length}",
-                limit_name="max_line_length",
-                limit=self.max_line_length,
-                actual=len(raw),
-                total_length=len(raw),
-                headers_length=0,
-                offset=offset,
-                frame_index=self._index,
-                frame_offset=offset,
-            )
+                "max_line_length", len(raw), offset,
+            )  # fmt: skip
         if not raw:
             self._dispatch(events)
             return
@@ -203,17 +189,10 @@ class SSEDecoder:
             ) from None
         self._event_bytes += len(raw) + 1
         if self._event_bytes > self.max_event_length:
-            raise LimitExceededError(
+            raise self._over(
                 f"an event's lines add up to more than max_event_length={self.max_event_length}",
-                limit_name="max_event_length",
-                limit=self.max_event_length,
-                actual=self._event_bytes,
-                total_length=self._event_bytes,
-                headers_length=0,
-                offset=offset,
-                frame_index=self._index,
-                frame_offset=offset,
-            )
+                "max_event_length", self._event_bytes, offset,
+            )  # fmt: skip
         if line[0] == ":":
             return  # a comment
         if not self._pending:
@@ -231,6 +210,19 @@ class SSEDecoder:
         elif name == "retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
         # Other field names are ignored, as the standard says.
+
+    def _over(self, text: str, limit_name: str, actual: int, offset: int) -> LimitExceededError:
+        return LimitExceededError(
+            text,
+            limit_name=limit_name,
+            limit=getattr(self, limit_name),
+            actual=actual,
+            total_length=actual,
+            headers_length=0,
+            offset=offset,
+            frame_index=self._index,
+            frame_offset=offset,
+        )
 
     def _dispatch(self, events: list[ServerSentEvent]) -> None:
         if self._has_data:
