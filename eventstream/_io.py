@@ -411,14 +411,14 @@ def _sync_chunks(
             del chunk
     if isinstance(source, str | bytes | bytearray | memoryview):
         raise InputTypeError(
-            "iter_messages() takes a file object or an iterable of byte chunks; "
+            f"{what} takes a file object or an iterable of byte chunks; "
             "for one buffer use Decoder().feed() or decode()"
         )
     try:
         chunks = iter(source)
     except TypeError:
         raise InputTypeError(
-            f"iter_messages() cannot read from a {type(source).__name__}: it needs read(size) "
+            f"{what} cannot read from a {type(source).__name__}: it needs read(size) "
             "or to be an iterable of bytes"
         ) from None
     yield from chunks
@@ -434,6 +434,7 @@ def _decoded(
     max_headers_length: int | None,
     kind: str | None,
     read: Callable[[Frame], Any] | None,
+    batched: bool = False,
 ) -> Generator[Any, None, None]:
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
     take: Callable[[BytesLike], Iterator[Any]] = decoder.frames if located else decoder.messages
@@ -443,8 +444,9 @@ def _decoded(
         for chunk in chunks:
             # One message at a time, as each frame is decoded: a large read never turns into
             # a list of hundreds of messages. Those before a fault are yielded before it.
-            yield from take(chunk) if read is None else map(read, take(chunk))
-            del chunk  # not alive while the next read happens
+            items = take(chunk) if read is None else map(read, take(chunk))
+            yield from _batched(items) if batched else items
+            del chunk, items  # not alive while the next read happens
         decoder.close()
     except GeneratorExit:
         raise
@@ -457,6 +459,20 @@ def _decoded(
     finally:
         chunks.close()
         tail.release(failing)
+
+
+def _batched(items: Iterator[Any]) -> Generator[list[Any], None, None]:
+    """``items`` as one list (nothing if there are none); a fault is raised after the list
+    of the items before it."""
+    batch: list[Any] = []
+    try:
+        batch.extend(items)  # keeps what came before an exception
+    except BaseException:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
 
 
 def _sync_stream(source: Any, what: str, **options: Any) -> _SyncStream:
@@ -544,7 +560,7 @@ async def _async_chunks(
             yield chunk
     if not hasattr(source, "__aiter__"):
         raise InputTypeError(
-            f"aiter_messages() cannot read from a {type(source).__name__}: it needs an async "
+            f"{what} cannot read from a {type(source).__name__}: it needs an async "
             "read(size) or to be an async iterable of bytes"
         )
     chunks = source.__aiter__()
@@ -655,6 +671,7 @@ async def _adecoded(
     read: Callable[[Frame], Any] | None,
     first_byte_timeout: float | None,
     idle_timeout: float | None,
+    batched: bool = False,
 ) -> AsyncGenerator[Any, None]:
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
     take: Callable[[BytesLike], Iterator[Any]] = decoder.frames if located else decoder.messages
@@ -665,9 +682,10 @@ async def _adecoded(
         kept = stream.kept()
         if kept is None:
             async for chunk in chunks:
-                for item in take(chunk) if read is None else map(read, take(chunk)):
+                items = take(chunk) if read is None else map(read, take(chunk))
+                for item in _batched(items) if batched else items:
                     yield item
-                del chunk  # not alive while the next read happens
+                del chunk, items  # not alive while the next read happens
         else:
             watch = _Watch()
             cancelled = watch.cancelled
@@ -690,9 +708,13 @@ async def _adecoded(
                     raise _stalled(decoder, limit, None, kept)
                 if chunk:
                     limit = idle_timeout
-                for item in take(chunk):
-                    kept.append(item)
-                    yield item if read is None else read(item)
+                if batched:
+                    for batch in _batched(_kept_items(take(chunk), kept, read)):
+                        yield batch
+                else:
+                    for item in take(chunk):
+                        kept.append(item)
+                        yield item if read is None else read(item)
                 del chunk
         decoder.close()
     except GeneratorExit:
@@ -708,6 +730,15 @@ async def _adecoded(
             watch.stop()
         await chunks.aclose()
         await stream.arelease(failing)
+
+
+def _kept_items(
+    items: Iterator[Any], kept: list[Any], read: Callable[[Frame], Any] | None
+) -> Iterator[Any]:
+    """``items`` (read, if ``read``), each first appended to ``kept`` (a stall's record)."""
+    for item in items:
+        kept.append(item)
+        yield item if read is None else read(item)
 
 
 def _async_stream(

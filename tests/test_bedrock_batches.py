@@ -4,8 +4,9 @@ each list as one chunk: the same events and bytes as one at a time, faults inclu
 from __future__ import annotations
 
 import asyncio
+import io
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -111,3 +112,111 @@ def test_sources_that_are_not_chunk_iterables_are_refused() -> None:
         list(br.event_batches(BODY, "converse"))
     with pytest.raises(es.InputTypeError):
         asyncio.run(_alist(br.aevent_batches([BODY], "converse")))  # type: ignore[arg-type]
+
+
+# --- the adapters' guarantees hold for batches too (they run in the same loop) ---------------
+
+
+def test_a_failed_batch_iteration_stays_failed_and_names_itself() -> None:
+    batches = br.event_batches([BODY[:-3]], "converse")
+    assert next(batches) == EVENTS[:-1]  # the events before the cut, then the cut
+    with pytest.raises(es.TruncatedError):
+        next(batches)
+    for _ in range(2):  # a generator that raised would end cleanly here
+        with pytest.raises(es.DecoderStateError, match=r"bedrock\.event_batches\(\) failed"):
+            next(batches)
+
+
+def test_a_source_error_mid_stream_comes_after_the_events_before_it_and_sticks() -> None:
+    # The source's own error is the caller's to see as it is (as with events()); the
+    # iteration stays failed after it rather than ending as if the stream were complete.
+    cut = len(FRAMES[0]) + len(FRAMES[1]) + 5
+
+    def source() -> Iterator[bytes]:
+        yield BODY[:cut]
+        raise OSError("connection reset")
+
+    got: list[br.TypedEvent] = []
+    batches = br.event_batches(source(), "converse")
+    with pytest.raises(OSError, match="connection reset"):  # noqa: PT012 (the loop is the act)
+        for batch in batches:
+            got.extend(batch)
+    assert got == EVENTS[:2]
+    with pytest.raises(es.DecoderStateError, match=r"stays failed \(OSError\)") as caught:
+        next(batches)
+    assert caught.value.frame_index == 2
+
+
+def test_close_and_aclose_close_the_source_at_once() -> None:
+    closed: list[str] = []
+
+    def source() -> Iterator[bytes]:
+        try:
+            yield from FRAMES
+        finally:
+            closed.append("sync")
+
+    async def asource() -> AsyncIterator[bytes]:
+        try:
+            for frame in FRAMES:
+                yield frame
+        finally:
+            closed.append("async")
+
+    batches = br.event_batches(source(), "converse")
+    next(batches)
+    batches.close()  # type: ignore[attr-defined]
+    assert closed == ["sync"]
+
+    async def main() -> None:
+        abatches = br.aevent_batches(asource(), "converse")
+        await anext(abatches)
+        await abatches.aclose()  # type: ignore[attr-defined]
+        assert closed == ["sync", "async"]
+
+    asyncio.run(main())
+
+
+def test_a_stall_in_aevent_batches_is_a_stall_with_the_events_so_far() -> None:
+    async def stalling() -> AsyncIterator[bytes]:
+        yield FRAMES[0] + FRAMES[1]
+        await asyncio.sleep(5)
+        yield FRAMES[2]
+
+    async def main() -> tuple[list[br.TypedEvent], es.StreamStalledError]:
+        got: list[br.TypedEvent] = []
+        try:
+            async for batch in br.aevent_batches(stalling(), "converse", idle_timeout=0.05):
+                got.extend(batch)
+        except es.StreamStalledError as exc:
+            return got, exc
+        raise AssertionError("no stall")
+
+    got, error = asyncio.run(main())
+    assert got == EVENTS[:2]
+    assert error.timeout_name == "idle_timeout"
+    assert list(error.events) == EVENTS[:2]
+    assert (error.frame_index, error.offset) == (2, len(FRAMES[0]) + len(FRAMES[1]))
+
+
+def test_a_read_cancelled_by_wait_for_fails_aevent_batches_closed() -> None:
+    async def paused() -> AsyncIterator[bytes]:
+        yield FRAMES[0]
+        await asyncio.sleep(0.3)
+        yield FRAMES[1]
+
+    async def main() -> None:
+        batches = br.aevent_batches(paused(), "converse")
+        assert await asyncio.wait_for(anext(batches), 1) == EVENTS[:1]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(batches), 0.05)
+        with pytest.raises(es.DecoderStateError, match="cancelled"):
+            await anext(batches)
+
+    asyncio.run(main())
+
+
+def test_event_batches_reads_a_file_object() -> None:
+    assert [e for b in br.event_batches(io.BytesIO(BODY), "converse", read_size=64) for e in b] == (
+        EVENTS
+    )

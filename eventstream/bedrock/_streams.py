@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 import warnings
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _encode_string
 from typing import Any, Literal, TypeAlias, cast
@@ -629,6 +629,19 @@ def events(
     )  # fmt: skip
 
 
+def typed_again(
+    stream: StreamChoice, strict: bool
+) -> Callable[[tuple[Message, ...]], tuple[TypedEvent, ...]]:
+    """A stall's events from its messages: the adapter kept the messages (a timeout is on),
+    typed again once, rather than kept twice. Each was typed without error on its way out."""
+
+    def events_of(messages: tuple[Message, ...]) -> tuple[TypedEvent, ...]:
+        again = EventReader(stream, strict=strict, warn=False)
+        return tuple(again.read(message) for message in messages)
+
+    return events_of
+
+
 def aevents(
     source: AsyncReader | AsyncIterable[BytesLike],
     stream: StreamChoice,
@@ -656,14 +669,9 @@ def aevents(
             raise event
         return event
 
-    def events_of(messages: tuple[Message, ...]) -> tuple[TypedEvent, ...]:
-        # A stall's events: the adapter kept the messages (a timeout is on), typed again
-        # here, once, rather than kept twice. Each was typed without error on its way out.
-        again = EventReader(stream, strict=strict, warn=False)
-        return tuple(again.read(message) for message in messages)
-
     return aiter_mapped(
-        source, read, "bedrock.aevents()", events_of=events_of, read_size=read_size,
+        source, read, "bedrock.aevents()", events_of=typed_again(stream, strict),
+        read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip
