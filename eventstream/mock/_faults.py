@@ -1,0 +1,304 @@
+"""The fault grammar: one small language for the CLI flag, the HTTP header and Python.
+
+    spec   := fault (";" fault)*
+    fault  := NAME ["=" VALUE] ["@" FRAMES [":" BYTES]] ("," KEY "=" VALUE)*
+
+``@N`` always counts the frames of the response that go out intact before the fault; values
+are percent-decoded, so a message may hold ``%2C`` (a comma) or ``%3B`` (a semicolon).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias, get_args
+from urllib.parse import quote, unquote
+
+from .. import ConfigurationError
+from .. import bedrock as br
+
+__all__ = [
+    "FaultKind",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultSpecError",
+    "parse_faults",
+    "as_faults",
+    "format_faults",
+]
+
+FaultKind: TypeAlias = Literal[
+    "exception",
+    "error-frame",
+    "http",
+    "body",
+    "cut",
+    "disconnect",
+    "corrupt",
+    "fragment",
+    "stall",
+    "unknown-event",
+    "violation",
+]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+
+#: The values each kind takes (``None``: free-form, checked by the kind's own rule).
+_VALUES: dict[FaultKind, tuple[str, ...] | None] = {
+    "exception": None,
+    "error-frame": (),
+    "http": None,
+    "body": ("json", "html", "sse"),
+    "cut": (),
+    "disconnect": (),
+    "corrupt": ("prelude-crc", "message-crc", "length"),
+    "fragment": ("bytes", "random"),
+    "stall": None,
+    "unknown-event": (),
+    "violation": ("duplicate-start", "delta-before-start", "missing-stop"),
+}
+
+#: The options each kind accepts after its head.
+_OPTIONS: dict[FaultKind, tuple[str, ...]] = {
+    "exception": ("message", "original-status", "original-message", "resource-name"),
+    "error-frame": ("code", "message"),
+    "http": ("type", "message", "body"),
+    "body": ("message",),
+    "cut": (),
+    "disconnect": (),
+    "corrupt": ("by",),
+    "fragment": ("seed", "max"),
+    "stall": (),
+    "unknown-event": ("name",),
+    "violation": (),
+}
+
+#: Kinds that end the stream where they stand; a spec may hold one of them.
+ENDING: frozenset[FaultKind] = frozenset({"exception", "error-frame", "cut", "disconnect"})
+#: Kinds that replace the stream altogether; a spec holding one holds nothing else.
+WHOLE: frozenset[FaultKind] = frozenset({"http", "body"})
+
+# Exception classes by both spellings of their code: "throttlingException" (the frame's
+# :exception-type) and "ThrottlingException" (x-amzn-ErrorType).
+_EXCEPTIONS: dict[str, type[br.BedrockException]] = {
+    spelling: cls for code, cls in br.HTTP_ERRORS.items() for spelling in (code, cls.exception_type)
+}
+
+
+class FaultSpecError(ConfigurationError):
+    """A fault spec that does not parse or does not make sense; the message names the part."""
+
+    __module__ = "eventstream.mock"
+
+
+def exception_class(name: str) -> type[br.BedrockException]:
+    """The Bedrock exception class named ``name`` (either spelling of its code)."""
+    try:
+        return _EXCEPTIONS[name]
+    except KeyError:
+        known = ", ".join(cls.exception_type for cls in br.HTTP_ERRORS.values())
+        raise FaultSpecError(f"unknown exception type {name!r}; choose one of {known}") from None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault: ``kind``, its ``value``, where it strikes (``at`` frames go out intact
+    first; ``byte`` bytes of the next one, for ``cut``) and its ``options``.
+
+    ``str(fault)`` is its spec, which :func:`parse_faults` reads back to an equal fault.
+    """
+
+    kind: FaultKind
+    value: str = ""
+    at: int = 0
+    byte: int | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Checked here, so a fault built in Python is held to the grammar's rules too.
+        object.__setattr__(self, "options", dict(self.options))
+        where = f"fault {self.kind!r}"
+        if self.kind not in FAULT_KINDS:
+            raise FaultSpecError(
+                f"unknown fault {self.kind!r}; choose one of {', '.join(FAULT_KINDS)}"
+            )
+        at: object = self.at
+        if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+            raise FaultSpecError(f"{where}: '@{self.at}' must be a whole number of frames >= 0")
+        allowed = _VALUES[self.kind]
+        if allowed == () and self.value:
+            raise FaultSpecError(f"{where} takes no '={self.value}'")
+        if allowed and self.value not in allowed:
+            shown = f"'={self.value}'" if self.value else "no value"
+            raise FaultSpecError(f"{where}: {shown}; choose one of {', '.join(allowed)}")
+        if self.kind == "cut":
+            if self.byte is None:
+                raise FaultSpecError("fault 'cut' needs '@FRAME:BYTES' (e.g. cut@2:10)")
+        elif self.byte is not None:
+            raise FaultSpecError(f"{where} takes no ':{self.byte}' (only cut does)")
+        byte: object = self.byte
+        if byte is not None and (not isinstance(byte, int) or isinstance(byte, bool) or byte < 0):
+            raise FaultSpecError(f"{where}: ':{self.byte}' must be a whole number of bytes >= 0")
+        for key in self.options:
+            if key not in _OPTIONS[self.kind]:
+                accepted = ", ".join(_OPTIONS[self.kind]) or "none"
+                raise FaultSpecError(f"{where}: unknown option {key!r} (accepted: {accepted})")
+        self._check_value()
+
+    def _check_value(self) -> None:
+        where = f"fault {self.kind!r}"
+        if self.kind == "exception":
+            cls = exception_class(self.value)
+            has_status = cls in (br.ModelStreamErrorException, br.ModelErrorException)
+            if "original-status" in self.options:
+                if not has_status:
+                    raise FaultSpecError(
+                        f"{where}: 'original-status' belongs to modelStreamErrorException "
+                        f"and modelErrorException, not {self.value}"
+                    )
+                self._integer("original-status", 100, 999)
+            if "original-message" in self.options and cls is not br.ModelStreamErrorException:
+                raise FaultSpecError(f"{where}: 'original-message' is modelStreamErrorException's")
+            if "resource-name" in self.options and cls is not br.ModelErrorException:
+                raise FaultSpecError(f"{where}: 'resource-name' is modelErrorException's")
+        elif self.kind == "http":
+            if not self.value.isdigit() or not 300 <= int(self.value) <= 599:
+                raise FaultSpecError(f"{where}: '={self.value}' must be a status from 300 to 599")
+            code = self.options.get("type")
+            if code:
+                exception_class(code)
+        elif self.kind == "stall":
+            if self.value != "forever":
+                try:
+                    seconds = float(self.value)
+                except ValueError:
+                    seconds = math.nan
+                if not math.isfinite(seconds) or seconds < 0:
+                    raise FaultSpecError(
+                        f"{where}: '={self.value}' must be seconds >= 0 or 'forever'"
+                    )
+        elif self.kind == "fragment":
+            if "seed" in self.options:
+                self._integer("seed", 0, 2**63)
+            if "max" in self.options:
+                if self.value != "random":
+                    raise FaultSpecError(f"{where}: 'max' is for fragment=random")
+                self._integer("max", 1, 1 << 20)
+        elif self.kind == "corrupt" and "by" in self.options:
+            if self.value != "length":
+                raise FaultSpecError(f"{where}: 'by' is for corrupt=length")
+            if self._integer("by", -(1 << 20), 1 << 20) == 0:
+                raise FaultSpecError(f"{where}: 'by=0' would change nothing")
+        elif self.kind == "unknown-event" and "name" in self.options:
+            name = self.options["name"]
+            if not name or any(br.STREAMS[s].event_class(name) for s in ("converse", "invoke")):
+                raise FaultSpecError(f"{where}: 'name={name}' must be a name no union has")
+
+    def _integer(self, key: str, low: int, high: int) -> int:
+        text = self.options[key]
+        number = int(text) if text.lstrip("-").isdigit() else None
+        if number is None or not low <= number <= high:
+            raise FaultSpecError(
+                f"fault {self.kind!r}: '{key}={text}' must be a whole number from {low} to {high}"
+            )
+        return number
+
+    @property
+    def seconds(self) -> float | None:
+        """``stall``: how long, ``None`` for ever."""
+        return None if self.value == "forever" else float(self.value)
+
+    def __str__(self) -> str:
+        text: str = self.kind
+        if self.value:
+            text += f"={_quote(self.value)}"
+        if self.at or self.byte is not None:
+            text += f"@{self.at}"
+        if self.byte is not None:
+            text += f":{self.byte}"
+        for key, value in self.options.items():
+            text += f",{key}={_quote(value)}"
+        return text
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe=" /._-!'()*~<>[]{}\"?+")
+
+
+def _number(text: str, what: str, part: str) -> int:
+    if not text.isdigit():
+        raise FaultSpecError(f"{part!r}: {what} {text!r} must be a whole number")
+    return int(text)
+
+
+def _parse_one(part: str) -> Fault:
+    head, *rest = [piece.strip() for piece in part.split(",")]
+    position = None
+    if "@" in head:
+        head, position = (piece.strip() for piece in head.split("@", 1))
+    written, _, value = head.partition("=")
+    name = written.strip()
+    if name not in FAULT_KINDS:
+        raise FaultSpecError(
+            f"{part!r}: unknown fault {name!r}; choose one of {', '.join(FAULT_KINDS)}"
+        )
+    at, byte = 0, None
+    if position is not None:
+        frames, colon, count = position.partition(":")
+        at = _number(frames.strip(), "frame count", part)
+        if colon:
+            byte = _number(count.strip(), "byte count", part)
+    options: dict[str, str] = {}
+    for option in rest:
+        key, equals, text = option.partition("=")
+        if not equals or not key.strip():
+            raise FaultSpecError(f"{part!r}: option {option!r} must be KEY=VALUE")
+        if key.strip() in options:
+            raise FaultSpecError(f"{part!r}: option {key.strip()!r} given twice")
+        options[key.strip()] = unquote(text.strip())
+    try:
+        return Fault(name, unquote(value.strip()), at, byte, options)
+    except FaultSpecError as exc:
+        raise FaultSpecError(f"{part!r}: {exc.message}") from None
+
+
+def parse_faults(spec: str) -> tuple[Fault, ...]:
+    """The faults of ``spec`` (``""``: none), checked alone and together; a
+    :class:`FaultSpecError` names the part at fault."""
+    faults = tuple(_parse_one(part) for part in spec.split(";") if part.strip())
+    check_together(faults)
+    return faults
+
+
+def check_together(faults: tuple[Fault, ...]) -> None:
+    """Refuse faults that cannot all happen in one response."""
+    kinds = [fault.kind for fault in faults]
+    whole = [str(f) for f in faults if f.kind in WHOLE]
+    if whole and len(faults) > 1:
+        raise FaultSpecError(f"{whole[0]!r} replaces the whole response: give it alone")
+    ending = [str(f) for f in faults if f.kind in ENDING]
+    if len(ending) > 1:
+        raise FaultSpecError(
+            f"{ending[0]!r} and {ending[1]!r} both end the stream: give one of them"
+        )
+    if kinds.count("fragment") > 1:
+        raise FaultSpecError("give one 'fragment' fault (the writes are split one way)")
+
+
+def as_faults(faults: str | Fault | Iterable[Fault] | None) -> tuple[Fault, ...]:
+    """Faults from a spec, one :class:`Fault`, several, or ``None`` (none)."""
+    if faults is None:
+        return ()
+    if isinstance(faults, str):
+        return parse_faults(faults)
+    chosen = (faults,) if isinstance(faults, Fault) else tuple(faults)
+    for fault in chosen:
+        if not isinstance(fault, Fault):
+            raise FaultSpecError(f"{fault!r} is not a Fault or a spec")
+    check_together(chosen)
+    return chosen
+
+
+def format_faults(faults: Iterable[Fault]) -> str:
+    """The spec of ``faults``: what the header carries."""
+    return ";".join(str(fault) for fault in faults)

@@ -1,0 +1,127 @@
+"""Where the served streams come from: captures, ``decode --json`` JSON Lines, or a script.
+
+A capture is read with :func:`eventstream.capture.load_input` (raw, hex, base64, HAR); a HAR
+entry keeps its recorded timing (``timings.wait`` before the first frame, ``timings.receive``
+spread evenly over the rest, since HAR does not time each frame).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ConfigurationError, Decoder, EventStreamError, Message
+from .. import bedrock as br
+from ..capture import load_input, messages_from_jsonl
+from ._script import Script, Timing
+
+__all__ = ["Recording", "Responses", "load_recordings", "stream_of"]
+
+_CONVERSE_EVENTS = {cls.event_type for cls in br.STREAMS["converse"].events}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded response: its frames, the stream they belong to (``None``: either), a
+    label naming where they came from, and the recorded seconds before each frame."""
+
+    messages: tuple[Message, ...]
+    stream: br.StreamName | None
+    label: str
+    delays: tuple[float, ...] | None = None
+
+
+def stream_of(messages: Iterable[Message]) -> br.StreamName | None:
+    """The response stream the frames' event types belong to, or ``None``."""
+    for message in messages:
+        event_type = message.headers.get(":event-type")
+        if event_type == "chunk":
+            return "invoke"
+        if event_type in _CONVERSE_EVENTS:
+            return "converse"
+    return None
+
+
+def _frames(data: bytes, label: str) -> tuple[Message, ...]:
+    decoder = Decoder()
+    try:
+        messages = decoder.feed(data)
+        decoder.close()
+    except EventStreamError as exc:
+        # Faults are injected on purpose; a recording must itself be sound.
+        raise ConfigurationError(f"{label}: not a sound event stream ({exc})") from None
+    return tuple(messages)
+
+
+_ENTRY = re.compile(r"^entry (\d+):")
+
+
+def _har_delays(document: Any, label: str, count: int) -> tuple[float, ...] | None:
+    match = _ENTRY.match(label)
+    try:
+        entry = document["log"]["entries"][int(match[1])] if match else None
+        timings = entry["timings"] if isinstance(entry, dict) else None
+        wait = float(timings.get("wait", 0)) if isinstance(timings, dict) else None
+        receive = float(timings.get("receive", 0)) if isinstance(timings, dict) else 0.0
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if wait is None or count == 0:
+        return None
+    # HAR uses -1 for "does not apply".
+    wait, receive = max(wait, 0.0) / 1000, max(receive, 0.0) / 1000
+    gap = receive / (count - 1) if count > 1 else 0.0
+    return (wait, *([gap] * (count - 1)))
+
+
+def load_recordings(data: bytes, name: str) -> list[Recording]:
+    """The recordings in a capture file (``data``, named ``name`` in errors)."""
+    head = data.lstrip()[:1]
+    document: Any = None
+    if head in (b"{", b"["):
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            document = None  # several JSON documents: JSON Lines
+        if document is None or not isinstance(document, dict) or "log" not in document:
+            messages = tuple(messages_from_jsonl(data, name))
+            return [Recording(messages, stream_of(messages), f"{name} (JSON Lines)")]
+    loaded = load_input(data)
+    recordings = []
+    for body in loaded.bodies:
+        label = f"{name}: {body.label}" if body.label else name
+        messages = _frames(body.data, label)
+        delays = _har_delays(document, body.label or "", len(messages)) if document else None
+        stream = body.stream_hint or stream_of(messages)
+        recordings.append(Recording(messages, stream, label, delays))
+    return recordings
+
+
+class Responses:
+    """The streams a server answers with: its recordings for each stream, in turn, and the
+    script for a stream with none."""
+
+    def __init__(self, recordings: Sequence[Recording] = (), script: Script | None = None):
+        self.recordings = tuple(recordings)
+        self.script = script if script is not None else Script()
+        self._turns: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next(
+        self, stream: br.StreamName, timing: Timing, rng: random.Random
+    ) -> tuple[Recording, list[float]]:
+        """The next recording for ``stream`` and the seconds to wait before each frame."""
+        fitting = [r for r in self.recordings if r.stream in (stream, None)]
+        if fitting:
+            with self._lock:
+                turn = self._turns.get(stream, 0)
+                self._turns[stream] = turn + 1
+            recording = fitting[turn % len(fitting)]
+        else:
+            messages = tuple(self.script.messages(stream, timing, rng))
+            recording = Recording(messages, stream, f"script ({stream})")
+        return recording, timing.delays(len(recording.messages), recording.delays, rng)
