@@ -41,6 +41,7 @@ LAYERS = {
     "bedrock_strategies": 4,
     "_console": 4,
     "gateway": 4,
+    "translate": 4,  # Bedrock streams <-> Anthropic and OpenAI SSE (bedrock, sse, root)
     "mock": 4,  # the fault-injecting Bedrock server (stdlib only)
     "pytest_plugin": 4,  # the bedrock_server fixture, over mock
     "__main__": 4,

@@ -1,0 +1,77 @@
+"""What both translators share: strict JSON in and out, and the Converse usage they read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..bedrock import CacheDetail, Usage
+from ._tables import TranslateError
+
+__all__: list[str] = []  # helpers of this package only
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+#: Compact, UTF-8 as is, no NaN: what a client's JSON parser reads; ``dumps("x")`` is the
+#: string's JSON form, which the per-delta templates splice in.
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def loads_event(data: str, index: int, what: str) -> dict[str, Any]:
+    """The JSON object an SSE event's data holds; :class:`TranslateError` otherwise."""
+    try:
+        value = _DECODER.decode(data)
+    except (ValueError, RecursionError) as exc:
+        raise TranslateError(
+            f"{what} event {index}: its data is not JSON ({exc})", frame_index=index
+        ) from None
+    if not isinstance(value, dict):
+        raise TranslateError(
+            f"{what} event {index}: its data is not a JSON object", frame_index=index
+        )
+    return value
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def usage_from_anthropic(usage: dict[str, Any]) -> Usage:
+    """Converse usage for Anthropic's counts: the same input (both leave the cache out),
+    cache read and write, the write split by TTL, and the total of the four."""
+    inputs = _count(usage.get("input_tokens")) or 0
+    outputs = _count(usage.get("output_tokens")) or 0
+    read = _count(usage.get("cache_read_input_tokens"))
+    write = _count(usage.get("cache_creation_input_tokens"))
+    details: list[CacheDetail] = []
+    creation = usage.get("cache_creation")
+    if isinstance(creation, dict):
+        for ttl in ("5m", "1h"):
+            tokens = _count(creation.get(f"ephemeral_{ttl}_input_tokens"))
+            if tokens:
+                details.append(CacheDetail(ttl=ttl, input_tokens=tokens))
+    return Usage(
+        input_tokens=inputs,
+        output_tokens=outputs,
+        total_tokens=inputs + outputs + (read or 0) + (write or 0),
+        cache_read_input_tokens=read,
+        cache_write_input_tokens=write,
+        cache_details=tuple(details) or None,
+    )
+
+
+def cache_creation(usage: Usage) -> dict[str, int] | None:
+    """Anthropic's ``cache_creation`` (tokens written per TTL) for Converse's
+    ``cacheDetails``, or ``None`` when there are none."""
+    if not usage.cache_details:
+        return None
+    split = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
+    for detail in usage.cache_details:
+        key = f"ephemeral_{detail.ttl}_input_tokens"
+        if key in split:
+            split[key] += detail.input_tokens
+    return split
