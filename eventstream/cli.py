@@ -3,6 +3,7 @@
     eventstream decode [FILE|-] [--bedrock] [--json | --table] [--summary] [--sample [NAME]]
     eventstream encode [FILE|-] [-o OUT] [--output-format raw|hex|base64]
     eventstream sample [NAME] [-o OUT] [--list]
+    eventstream serve [CAPTURE...] [--fault SPEC] [--port 0] [--journal FILE]
 
 Exit codes (``docs/cli.md``): 0 success; 1 the capture is corrupt or truncated (every frame
 before the fault is printed first); 2 a usage error: bad arguments, an unreadable file, input
@@ -26,6 +27,7 @@ from typing import Any, BinaryIO, TextIO, cast
 
 from . import __version__
 from ._console import Console, Progress, UsageError, binary_out, read_file, table_lines
+from ._errors import EventStreamError
 from .bedrock import STREAMS, Reassembled, StreamName
 from .capture import (
     INPUT_FORMATS,
@@ -43,6 +45,7 @@ from .capture import (
 )
 from .capture._records import error_record, reassembled_record
 from .capture._summary import Summary, fault_lines
+from .mock.cli import SERVE_EPILOG, add_serve_arguments, run_serve
 from .samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 __all__ = [
@@ -317,6 +320,19 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    """``serve``: a fault-injecting Bedrock server (:mod:`eventstream.mock`) until Ctrl-C."""
+
+    def write(line: str) -> None:
+        console.write(line)
+        console.stdout.flush()  # the URL must reach a reader that waits for it
+
+    try:
+        return run_serve(args, write, console.note)
+    except EventStreamError as exc:  # a bad fault spec, capture or script: a usage error
+        raise UsageError(str(exc)) from None
+
+
 # --- the parser and main --------------------------------------------------------------------
 
 _EPILOG = """\
@@ -423,6 +439,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
     sample.set_defaults(run=cmd_sample)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve Bedrock Runtime on 127.0.0.1 from captures or a script, with faults",
+        description="A Bedrock Runtime-compatible server for testing clients and gateways: "
+        "InvokeModelWithResponseStream, ConverseStream, InvokeModel and Converse for any "
+        "model id. Prints its URL, then serves until interrupted.",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 
