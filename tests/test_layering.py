@@ -33,6 +33,8 @@ LAYERS = {
     "": 2,  # eventstream/__init__.py
     "bedrock": 3,
     "signing": 3,
+    "sagemaker": 3,  # typed SageMaker Runtime streams, on bedrock.engine's machinery
+    "awslambda": 3,  # typed Lambda streams, the same
     "capture": 4,
     "samples": 4,
     "cli": 4,

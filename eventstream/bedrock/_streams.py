@@ -12,7 +12,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from dataclasses import dataclass
 from json.decoder import scanstring as _scan_string  # type: ignore[attr-defined]  # C where built
 from json.encoder import encode_basestring as _encode_string
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._decoder import Frame
@@ -164,7 +164,7 @@ def _stream(name: str | None) -> Stream | None:
 
 
 def _check_choice(stream: object) -> None:
-    if stream != "auto":
+    if stream != "auto" and not (type(stream) is str and stream in _SERVICE_STREAMS):
         _stream(stream)  # type: ignore[arg-type]
 
 
@@ -181,7 +181,11 @@ def stream_from_path(url: str) -> StreamName | None:
     """The response stream a request URL or path implies (by its operation's path), or
     ``None``."""
     path = url.split("?", 1)[0].rstrip("/")
-    return next((name for suffix, name in _BY_PATH_SUFFIX.items() if path.endswith(suffix)), None)
+    found: str | None
+    found = next((name for suffix, name in _BY_PATH_SUFFIX.items() if path.endswith(suffix)), None)
+    if found is None:  # another service's operation (eventstream.bedrock.engine registers them)
+        found = next((n for n, s in _SERVICE_STREAMS.items() if s.matches_path(url)), None)
+    return cast(StreamName | None, found)
 
 
 def _guess(event_type: str) -> tuple[StreamName | None, str]:
@@ -192,6 +196,9 @@ def _guess(event_type: str) -> tuple[StreamName | None, str]:
         )
     if STREAMS["converse"].event_class(event_type) is not None:
         return "converse", f"converse (detected from its {event_type!r} event)"
+    service = _SERVICE_EVENT_TYPES.get(event_type)
+    if service is not None:
+        return cast(StreamName, service), f"{service} (detected from its {event_type!r} event)"
     return None, f"unknown (the first event type, {event_type!r}, is in no Bedrock stream)"
 
 
@@ -251,6 +258,9 @@ class EventReader:
         else:
             self.stream = stream
             self.stream_note = f"{stream} (as given)" if stream else "none (as given)"
+        if self.stream in _SERVICE_STREAMS:
+            self._unchecked = False
+            self.__class__ = _ServiceEventReader
 
     def read(
         self,
@@ -264,6 +274,8 @@ class EventReader:
         ``frame_index`` say where its frame starts, for errors."""
         if self._auto:
             self.settle(message)
+            if type(self) is not EventReader:  # settled on another service's stream
+                return self.read(message, offset=offset, frame_index=frame_index)
         elif self._unchecked:
             self._check(message)
         return decode_event(
@@ -285,12 +297,16 @@ class EventReader:
             if isinstance(event_type, str):
                 self._auto = False
                 self.stream, self.stream_note = _guess(event_type)
+                if self.stream in _SERVICE_STREAMS:
+                    self.__class__ = _ServiceEventReader
 
     def read_frame(self, frame: Frame) -> TypedEvent:
         """The typed event of a decoded :class:`~eventstream.Frame`."""
         message = frame.message
         if self._auto:
             self.settle(message)
+            if type(self) is not EventReader:  # settled on another service's stream
+                return self.read_frame(frame)
         elif self._unchecked:
             self._check(message)
         # Text deltas and chunks, nearly every event of Converse and Invoke streams, skip
@@ -833,3 +849,63 @@ def aevents(
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip
+
+# --- the other services' streams -------------------------------------------------------------
+#
+# eventstream.bedrock.engine registers each service layer's streams here when it is imported
+# (eventstream.bedrock.agent, eventstream.sagemaker, eventstream.awslambda), so EventReader,
+# stream="auto", stream_from_path and the CLI know them. Bedrock Runtime's streams keep their
+# paths: a reader on another service's stream becomes a _ServiceEventReader once, when it is
+# made or settled, so no Bedrock event pays a lookup.
+
+
+class _ServiceUnion(Protocol):
+    name: str
+
+    def event_class(self, event_type: str) -> Any: ...
+
+    def matches_path(self, url: str) -> bool: ...
+
+    def decode(
+        self, message: Message, *, strict: bool, frame_index: int | None, offset: int | None
+    ) -> Any: ...
+
+
+_SERVICE_STREAMS: dict[str, _ServiceUnion] = {}
+#: Event type -> the first registered service stream that has it (for stream="auto").
+_SERVICE_EVENT_TYPES: dict[str, str] = {}
+
+
+def _register_service_streams(streams: Mapping[str, Any]) -> None:
+    for name, union in streams.items():
+        if name in STREAMS:  # pragma: no cover - a declaration error
+            raise ValueError(f"stream {name!r} is Bedrock Runtime's")
+        _SERVICE_STREAMS[name] = union
+        for cls in union.events:
+            # Bedrock Runtime's own event types ("chunk") stay Bedrock Runtime's.
+            if cls.event_type not in _ANY_EVENT:
+                _SERVICE_EVENT_TYPES.setdefault(cls.event_type, name)
+
+
+class _ServiceEventReader(EventReader):
+    """An :class:`EventReader` on another service's stream: its union types the frames."""
+
+    __slots__ = ()
+
+    def read(
+        self,
+        message: Message,
+        *,
+        offset: int | None = None,
+        frame_index: int | None = None,
+        payload_json: Any = None,
+    ) -> TypedEvent:
+        assert self.stream is not None
+        union = _SERVICE_STREAMS[self.stream]
+        event: TypedEvent = union.decode(
+            message, strict=self.strict, frame_index=frame_index, offset=offset
+        )
+        return event
+
+    def read_frame(self, frame: Frame) -> TypedEvent:
+        return self.read(frame.message, offset=frame.offset, frame_index=frame.frame_index)
