@@ -850,6 +850,7 @@ def aevents(
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip
 
+
 # --- the other services' streams -------------------------------------------------------------
 #
 # eventstream.bedrock.engine registers each service layer's streams here when it is imported
