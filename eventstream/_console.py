@@ -4,12 +4,16 @@ reading inputs and writing outputs, and the usage errors those raise."""
 from __future__ import annotations
 
 import base64
+import json
+import math
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
+
+from .capture import escape_controls, escape_json_controls
 
 __all__: list[str] = []
 
@@ -18,7 +22,8 @@ __all__: list[str] = []
 class Console:
     """The streams a command talks to, and the notes it writes on stderr."""
 
-    stdin: BinaryIO
+    #: ``None`` when standard input is closed (``<&-``).
+    stdin: BinaryIO | None
     stdout: TextIO
     stderr: TextIO
     quiet: bool = False
@@ -31,14 +36,49 @@ class Console:
     def error(self, text: str) -> None:
         # Flush stdout first so that, on a shared terminal or 2>&1, lines keep their order.
         self.stdout.flush()
-        self.stderr.write(f"eventstream: {text}\n")
+        self.stderr.write(f"eventstream: {escape_controls(text)}\n")
         self.stderr.flush()
 
     def write(self, line: str = "") -> None:
-        self.stdout.write(line + "\n")
+        """A line of text; any control character left in it is escaped, never sent raw."""
+        self.stdout.write(escape_controls(line, keep="\t") + "\n")
+
+    def write_json(self, record: dict[str, Any]) -> None:
+        """A record as one line of strict JSON, whatever the encoding of stdout: ASCII with
+        escapes unless stdout is UTF-8, never NaN or Infinity, no control character raw."""
+        ascii_only = not _is_utf8(self.stdout)
+        try:
+            line = json.dumps(
+                record, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"),
+                default=repr,
+            )  # fmt: skip
+        except ValueError:  # a float that is not finite: JSON has no spelling for it
+            line = json.dumps(
+                _finite(record), ensure_ascii=ascii_only, separators=(",", ":"), default=repr
+            )
+        self.stdout.write(escape_json_controls(line) + "\n")
+
+    def flush(self) -> None:
+        self.stdout.flush()
 
     def width(self) -> int:
         return shutil.get_terminal_size((100, 24)).columns
+
+
+def _is_utf8(stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with each float that is not finite written as its name (``"Infinity"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 class Progress:
@@ -120,6 +160,36 @@ def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: i
     return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
 
 
+class TableWriter:
+    """A table written a row at a time, as rows come: columns start at ``widths`` and a
+    wider cell widens its column from that row on. The last column takes the room left
+    (at least 20 cells) and is cut to fit; cells are escaped for the terminal."""
+
+    def __init__(self, headings: Sequence[str], widths: Sequence[int], width: int) -> None:
+        self.headings = list(headings)
+        self.widths = [max(w, cells(h)) for h, w in zip(headings, widths, strict=True)]
+        self.right = {i for i, h in enumerate(headings) if h in ("#", "offset", "length")}
+        self.width = width
+
+    def head(self) -> list[str]:
+        """The heading and its rule."""
+        return [self._line(self.headings), self._line(["-" * w for w in self.widths])]
+
+    def row(self, row: Sequence[str]) -> str:
+        return self._line([escape_controls(cell) for cell in row])
+
+    def _line(self, row: Sequence[str]) -> str:
+        parts = []
+        for i, cell in enumerate(row[:-1]):
+            size = cells(cell)
+            self.widths[i] = max(self.widths[i], size)
+            pad = " " * (self.widths[i] - size)
+            parts.append(pad + cell if i in self.right else cell + pad)
+        room = max(self.width - sum(w + 2 for w in self.widths[:-1]), 20)
+        parts.append(fit(row[-1], room))
+        return "  ".join(parts).rstrip()
+
+
 # --- files ------------------------------------------------------------------------------------
 
 
@@ -130,6 +200,14 @@ class UsageError(Exception):
 def read_file(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {_path_shown(path)}: {_file_problem(exc)}") from None
+
+
+def open_file(path: str) -> BinaryIO:
+    """``path`` opened for reading bytes; :class:`UsageError` if it cannot be."""
+    try:
+        return open(path, "rb")
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {_path_shown(path)}: {_file_problem(exc)}") from None
 

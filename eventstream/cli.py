@@ -17,8 +17,9 @@ holds the argument parser, the renderers (table, JSON Lines, summary) and the co
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import io
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -26,21 +27,31 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO, cast
 
 from . import __version__
-from ._console import Console, Progress, UsageError, binary_out, read_file, table_lines
+from ._console import (
+    Console,
+    Progress,
+    TableWriter,
+    UsageError,
+    binary_out,
+    open_file,
+    read_file,
+)
 from ._errors import EventStreamError
 from .bedrock import STREAMS, Reassembled, StreamName
 from .capture import (
     INPUT_FORMATS,
     Body,
-    Decoded,
+    CaptureDecoder,
+    CapturedFrame,
+    Gap,
     InputFormat,
     InputFormatError,
     LoadedInput,
     RecordError,
-    decode_frames,
+    escape_controls,
     frame_record,
-    load_input,
     messages_from_jsonl,
+    open_input,
     record_message,
 )
 from .capture._records import error_record, reassembled_record
@@ -75,34 +86,30 @@ OUTPUT_FORMATS = ("raw", "hex", "base64")
 
 # --- rendering: text ------------------------------------------------------------------------
 
+#: Columns of the frame table and the widths they start at (a wider cell widens its column).
+_TABLE = {
+    False: (("#", "offset", "length", "type", "event", "payload"), (1, 6, 6, 5, 17, 20)),
+    True: (("#", "offset", "length", "event", "detail"), (1, 6, 6, 17, 20)),
+}
 
-def _frame_rows(decoded: Decoded, bedrock: bool) -> tuple[list[str], list[list[str]]]:
+
+def _frame_row(frame: CapturedFrame, bedrock: bool) -> list[str]:
     if bedrock:
-        headings = ["#", "offset", "length", "event", "detail"]
-        rows = [
-            [str(f.index), str(f.offset), str(f.length), f.event_name, f.event_detail()]
-            for f in decoded.frames
-        ]
-    else:
-        headings = ["#", "offset", "length", "type", "event", "payload"]
-        rows = [
-            [
-                str(f.index),
-                str(f.offset),
-                str(f.length),
-                f.message_type or "(none)",
-                f.name or "(none)",
-                f.payload_preview(),
-            ]
-            for f in decoded.frames
-        ]
-    return headings, rows
+        return [
+            str(frame.index), str(frame.offset), str(frame.length), frame.event_name,
+            frame.event_detail(),
+        ]  # fmt: skip
+    return [
+        str(frame.index), str(frame.offset), str(frame.length), frame.message_type or "(none)",
+        frame.name or "(none)", frame.payload_preview(),
+    ]  # fmt: skip
 
 
 def _labelled(rows: Iterable[tuple[str, str]]) -> list[str]:
     lines = []
     for label, value in rows:
-        first, *more = value.split("\n")
+        # A model's newlines stay lines of the value; every other control is escaped.
+        first, *more = escape_controls(value, keep="\n\t").split("\n")
         lines.append(f"  {label:<12} {first}".rstrip())
         lines.extend(f"  {'':<12} {line}".rstrip() for line in more)
     return lines
@@ -115,17 +122,61 @@ def reassembled_lines(result: Reassembled, stream: str | None) -> list[str]:
     return [f"reassembled ({stream or 'unknown'} stream, {status}):", *_labelled(result.rows())]
 
 
+def gap_line(gap: Gap) -> str:
+    """A gap ``--resync`` skipped, as one line of the table."""
+    end = "the end of the input" if gap.to_end else "the next valid frame"
+    return f"-- gap at byte {gap.offset}: {gap.length:,} bytes skipped to {end} ({gap.reason})"
+
+
+def gap_record(gap: Gap) -> dict[str, Any]:
+    """A gap ``--resync`` skipped, as JSON."""
+    fault = gap.fault
+    return {
+        "offset": gap.offset,
+        "length": gap.length,
+        "to_end": gap.to_end,
+        "class": type(fault).__name__,
+        "message": fault.message,
+        "fault_offset": fault.offset,
+    }
+
+
 # --- commands -------------------------------------------------------------------------------
 
 
-def _read_input(args: argparse.Namespace, console: Console) -> tuple[bytes, str]:
-    """The input bytes and how to name them: a file, stdin, or a bundled sample."""
+class _Counted:
+    """A binary input that counts the bytes read from it (for the progress bar)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.position += len(data)
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        read1 = getattr(self.file, "read1", None)
+        data = read1(size) if read1 is not None else self.file.read(size)
+        self.position += len(data)
+        return bytes(data)
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+
+def _open_input(args: argparse.Namespace, console: Console) -> tuple[BinaryIO, str, int | None]:
+    """The input, how to name it, and its size if known: a file, stdin, or a sample."""
     if args.sample is not None:
         if args.file is not None:
             raise UsageError("give a FILE or --sample, not both")
-        return sample_bytes(args.sample), f"sample {args.sample}"
+        data = sample_bytes(args.sample)
+        return io.BytesIO(data), f"sample {args.sample}", len(data)
     path = args.file
     if path is None:
+        if console.stdin is None:
+            raise UsageError("no input: standard input is closed; give a FILE or --sample")
         if console.stdin.isatty():
             raise UsageError(
                 "no input: give a FILE, '-' for standard input, or --sample to decode a "
@@ -133,8 +184,15 @@ def _read_input(args: argparse.Namespace, console: Console) -> tuple[bytes, str]
             )
         path = "-"
     if path == "-":
-        return console.stdin.read(), "standard input"
-    return read_file(path), path
+        if console.stdin is None:
+            raise UsageError("standard input is closed: give a FILE or --sample")
+        return console.stdin, "standard input", None
+    file = open_file(path)
+    try:
+        size: int | None = os.fstat(file.fileno()).st_size
+    except OSError:
+        size = None
+    return file, path, size
 
 
 @dataclass(frozen=True)
@@ -145,67 +203,19 @@ class View:
     stream: StreamName | None
     summary: bool
     as_json: bool
+    resync: bool = False
 
 
-def _status(decoded: Decoded, view: View) -> int:
-    if decoded.fault is not None:
-        return EXIT_STREAM_ERROR
-    if view.bedrock and decoded.reassembled is not None and not decoded.reassembled.complete:
-        return EXIT_INCOMPLETE
-    if view.bedrock and any(f.event_error is not None for f in decoded.frames):
-        return EXIT_INCOMPLETE
-    return EXIT_OK
-
-
-def _render_text(console: Console, decoded: Decoded, view: View, first: bool) -> None:
-    if decoded.body.label is not None:
-        if not first:
-            console.write()
-        console.write(f"== {decoded.body.label}")
-    if view.summary:
-        for line in Summary.of(decoded, view.bedrock).lines(decoded.fault):
-            console.write(line)
-    elif decoded.frames:
-        headings, rows = _frame_rows(decoded, view.bedrock)
-        for line in table_lines(headings, rows, console.width()):
-            console.write(line)
-    else:
-        console.write("(no frames)")
-    if decoded.reassembled is not None and decoded.frames:
-        console.write()
-        for line in reassembled_lines(decoded.reassembled, decoded.stream):
-            console.write(line)
-
-
-def _render_json(
-    console: Console, decoded: Decoded, view: View, progress: Callable[[int], None]
-) -> None:
-    def emit(record: dict[str, Any]) -> None:
-        console.write(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=repr))
-
-    label = decoded.body.label
-    if view.summary:
-        summary = Summary.of(decoded, view.bedrock).record()
-        if label is not None:
-            summary["source"] = label
-        emit({"summary": summary})
-    else:
-        for frame in decoded.frames:
-            emit(frame_record(frame, source=label, bedrock=view.bedrock))
-            progress(frame.offset + frame.length)
-    if decoded.reassembled is not None:
-        emit({"reassembled": reassembled_record(decoded.reassembled, decoded.stream)})
-    if decoded.fault is not None:
-        emit({"error": error_record(decoded)})
-
-
-def _load(args: argparse.Namespace, console: Console) -> LoadedInput:
-    data, name = _read_input(args, console)
+def _load(
+    file: BinaryIO, name: str, size: int | None, args: argparse.Namespace, console: Console
+) -> LoadedInput:
     fmt = None if args.input_format == "auto" else cast(InputFormat, args.input_format)
     try:
-        loaded = load_input(data, fmt)
+        loaded = open_input(file, fmt, size=size)
     except InputFormatError as exc:
         raise UsageError(f"{name}: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     if loaded.detected:
         override = "; override with --input-format" if loaded.ambiguous else ""
         console.note(f"{name}: {loaded.note}{override}")
@@ -213,73 +223,191 @@ def _load(args: argparse.Namespace, console: Console) -> LoadedInput:
 
 
 def cmd_decode(args: argparse.Namespace, console: Console) -> int:
-    loaded = _load(args, console)
-    bedrock = args.bedrock or args.stream is not None
-    view = View(
-        bedrock=bedrock,
-        stream=None if args.stream in (None, "auto") else cast(StreamName, args.stream),
-        summary=args.summary,
-        as_json=args.json or (not args.table and not console.stdout.isatty()),
-    )
-    size = sum(len(body.data) for body in loaded.bodies)
-    progress = Progress(
-        console.stderr,
-        size,
-        enabled=not args.no_progress
-        and size >= PROGRESS_MIN_BYTES
-        and console.stderr.isatty()
-        # Rows written to the same terminal would be torn by the bar.
-        and (view.summary or not console.stdout.isatty()),
-    )
-    status = EXIT_OK
-    base = 0
+    file, name, size = _open_input(args, console)
+    counted = _Counted(file)
     try:
-        for body in loaded.bodies:
-            shown = _decode_one(console, body, view, progress=progress, base=base, loaded=loaded)
-            status = max(status, shown, key=_severity)
-            base += len(body.data)
+        loaded = _load(cast(BinaryIO, counted), name, size, args, console)
+        bedrock = args.bedrock or args.stream is not None
+        view = View(
+            bedrock=bedrock,
+            stream=None if args.stream in (None, "auto") else cast(StreamName, args.stream),
+            summary=args.summary,
+            as_json=args.json or (not args.table and not console.stdout.isatty()),
+            resync=args.resync,
+        )
+        progress = Progress(
+            console.stderr,
+            size or 0,
+            enabled=not args.no_progress
+            and size is not None
+            and size >= PROGRESS_MIN_BYTES
+            and console.stderr.isatty()
+            # Rows written to the same terminal would be torn by the bar.
+            and (view.summary or not console.stdout.isatty()),
+        )
+        status = EXIT_OK
+        try:
+            for number, body in enumerate(loaded.bodies):
+                shown = _decode_one(
+                    console, body, view, loaded, first=number == 0,
+                    progress=lambda _: progress.update(counted.position, "decoding"),
+                )  # fmt: skip
+                status = max(status, shown, key=_severity)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+                raise
+            if _is_output_error(console):
+                raise
+            raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+        finally:
+            progress.close()
     finally:
-        progress.close()
+        if file is not console.stdin:
+            file.close()
     return status
+
+
+def _is_output_error(console: Console) -> bool:
+    # An OSError while decoding came from stdout if stdout is no longer writable.
+    try:
+        console.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 def _decode_one(
     console: Console,
     body: Body,
     view: View,
-    *,
-    progress: Progress,
-    base: int,
     loaded: LoadedInput,
+    *,
+    first: bool,
+    progress: Callable[[int], None],
 ) -> int:
-    """Decode and show one body of the input; return its exit status."""
-    decoded = decode_frames(
-        body,
-        bedrock=view.bedrock,
-        stream=view.stream,
-        on_progress=lambda done: progress.update(base + done, "decoding"),
+    """Decode one body of the input and show each frame as it is decoded; return its exit
+    status. Nothing is kept of a frame once shown: counts, the reassembler's state and the
+    first payload error."""
+    decoder = CaptureDecoder(
+        body, bedrock=view.bedrock, stream=view.stream, on_progress=progress, resync=view.resync
     )
-    if not view.bedrock and decoded.seen_stream is not None and body is loaded.bodies[0]:
-        console.note("these are Bedrock events: add --bedrock for typed events and the answer")
-    if view.bedrock:
-        where = f"{body.label}: " if body.label else ""
-        console.note(f"{where}bedrock stream: {decoded.stream_note}")
+    label = escape_controls(body.label) if body.label is not None else None
+    summary = Summary()
+    headings, widths = _TABLE[view.bedrock]
+    table = TableWriter(headings, widths, console.width())
+    text = not view.as_json
+    if text and label is not None:
+        if not first:
+            console.write()
+        console.write(f"== {label}")
+    hinted = view.bedrock or not first
+    stream_noted = False
+    first_misfit: EventStreamError | None = None
+    misfits = 0
+    fault: EventStreamError | None = None
+
+    def note_stream() -> None:
+        where = f"{label}: " if label else ""
+        console.note(f"{where}bedrock stream: {decoder.stream_note}")
+
+    try:
+        for item in decoder.items():
+            if isinstance(item, Gap):
+                summary.add_gap(item)
+                if view.summary:
+                    continue
+                if view.as_json:
+                    record: dict[str, Any] = {"gap": gap_record(item)}
+                    if label is not None:
+                        record["source"] = body.label
+                    console.write_json(record)
+                else:
+                    if summary.frames + summary.gaps == 1:
+                        for line in table.head():
+                            console.write(line)
+                    console.write(gap_line(item))
+                continue
+            frame = item
+            summary.add(frame, view.bedrock)
+            if not stream_noted and view.bedrock and decoder.stream is not None:
+                stream_noted = True
+                note_stream()
+            if not hinted and decoder.stream is not None:
+                hinted = True
+                console.note(
+                    "these are Bedrock events: add --bedrock for typed events and the answer"
+                )
+            if frame.event_error is not None:
+                misfits += 1
+                first_misfit = first_misfit or frame.event_error
+            if view.summary:
+                continue
+            if view.as_json:
+                console.write_json(frame_record(frame, source=body.label, bedrock=view.bedrock))
+            else:
+                if summary.frames + summary.gaps == 1:
+                    for line in table.head():
+                        console.write(line)
+                console.write(table.row(_frame_row(frame, view.bedrock)))
+            # Each frame reaches a live pipe as it is decoded.
+            console.flush()
+    except EventStreamError as exc:
+        fault = exc
+    summary.size = decoder.bytes_read
+    if view.bedrock and not stream_noted:
+        note_stream()
+    reassembled = (
+        decoder.reassembler.result()
+        if decoder.reassembler is not None and decoder.bedrock is True
+        else None
+    )
     if view.as_json:
-        _render_json(console, decoded, view, lambda done: progress.update(base + done, "writing"))
-        progress.close()
+        if view.summary:
+            counts = summary.record()
+            if body.label is not None:
+                counts["source"] = body.label
+            console.write_json({"summary": counts})
+        if reassembled is not None:
+            record = {"reassembled": reassembled_record(reassembled, decoder.stream)}
+            if body.label is not None:
+                record["source"] = body.label
+            console.write_json(record)
+        if fault is not None:
+            record = {"error": error_record(fault, summary.frames, summary.bytes)}
+            if body.label is not None:
+                record["source"] = body.label
+            console.write_json(record)
     else:
-        progress.close()
-        _render_text(console, decoded, view, first=body is loaded.bodies[0])
-    misfits = [f.event_error for f in decoded.frames if f.event_error is not None]
-    if misfits:
+        if view.summary:
+            for line in summary.lines(fault):
+                console.write(line)
+        elif summary.frames == 0 and summary.gaps == 0:
+            console.write("(no frames)")
+        if reassembled is not None and summary.frames:
+            console.write()
+            for line in reassembled_lines(reassembled, decoder.stream):
+                console.write(line)
+    if first_misfit is not None:
         # Not a fault: the framing is sound and decoding went on; say where, on stderr too.
-        more = len(misfits) - 1
+        more = misfits - 1
         others = f" (and {more} more frame{'s' * (more != 1)} like it)" if more else ""
-        console.error(f"payload error: {misfits[0]}{others}")
-    if decoded.fault is not None:
-        for line in fault_lines(decoded, loaded):
+        console.error(f"payload error: {first_misfit}{others}")
+    if summary.gaps:
+        plural = "s" * (summary.gaps != 1)
+        console.error(
+            f"resync: skipped {summary.gap_bytes:,} damaged bytes in {summary.gaps} gap{plural}"
+        )
+    if fault is not None:
+        for line in fault_lines(fault, summary, loaded):
             console.error(line)
-    return _status(decoded, view)
+        return EXIT_USAGE if isinstance(fault, InputFormatError) else EXIT_STREAM_ERROR
+    if summary.gaps:
+        return EXIT_STREAM_ERROR
+    if view.bedrock and reassembled is not None and not reassembled.complete:
+        return EXIT_INCOMPLETE
+    if view.bedrock and misfits:
+        return EXIT_INCOMPLETE
+    return EXIT_OK
 
 
 def _severity(status: int) -> int:
@@ -288,6 +416,8 @@ def _severity(status: int) -> int:
 
 def cmd_encode(args: argparse.Namespace, console: Console) -> int:
     if args.file in (None, "-"):
+        if console.stdin is None:
+            raise UsageError("no input: standard input is closed; give a JSON Lines FILE")
         if args.file is None and console.stdin.isatty():
             raise UsageError("no input: give a JSON Lines FILE, or '-' for standard input")
         raw, name = console.stdin.read(), "standard input"
@@ -404,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="count frames, bytes, event and exception types instead of listing frames",
     )
     decode.add_argument(
+        "--resync",
+        action="store_true",
+        help="after a damaged frame, skip to the next valid one and go on, reporting each gap "
+        "(default: stop at the first fault)",
+    )
+    decode.add_argument(
         "--no-progress", action="store_true", help="no progress bar, even for large inputs"
     )
     decode.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
@@ -468,11 +604,19 @@ def main(
         # A model's text can hold characters the terminal's encoding lacks: never crash on it.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    if err is None:  # 2>&-: nowhere to say anything, so nothing else is safe to do
+        return EXIT_USAGE
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    console = Console(stdin if stdin is not None else sys.stdin.buffer, out, err, quiet=args.quiet)
+    if out is None:  # >&-: Python leaves sys.stdout None when file descriptor 1 is closed
+        err.write("eventstream: standard output is closed: nowhere to write to\n")
+        return EXIT_USAGE
+    if stdin is None:
+        # <&-: sys.stdin is None; the commands say so if they need it.
+        stdin = sys.stdin.buffer if sys.stdin is not None else None
+    console = Console(stdin, out, err, quiet=args.quiet)
     run = cast(Callable[[argparse.Namespace, Console], int], args.run)
     try:
         return run(args, console)
@@ -486,3 +630,15 @@ def main(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # Standard output closed or failing under us (EBADF, ENOSPC): say so, no traceback.
+        try:
+            err.write(f"eventstream: cannot write the output: {exc.strerror or exc}\n")
+            err.flush()
+        except (OSError, ValueError):
+            pass
+        if stdout is None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_USAGE

@@ -11,23 +11,29 @@ from __future__ import annotations
 import errno
 import html
 import importlib
+import io
+import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal, overload
 
 from ._errors import ConfigurationError, EventStreamError
 from ._message import Message
-from .bedrock import Reassembled, StreamName, TypedEvent
+from .bedrock import STREAMS, Reassembled, StreamName, TypedEvent
 from .capture import (
     Body,
+    CaptureDecoder,
     CapturedFrame,
     Decoded,
+    Gap,
     InputFormat,
     InputFormatError,
+    LoadedInput,
     decode_frames,
     load_input,
+    open_input,
 )
 from .capture._summary import decoded_before
 from .samples import sample_bytes
@@ -36,6 +42,61 @@ __all__ = ["DecodedStream", "decode_capture", "to_dataframe", "InputFormatError"
 
 #: Rows :meth:`DecodedStream._repr_html_` shows before it says how many more there are.
 MAX_HTML_ROWS = 200
+#: Bytes of frames a :class:`DecodedStream` keeps in memory; the frames past them are decoded
+#: again from the source whenever they are asked for, so a capture of any size fits.
+MAX_KEPT_BYTES = 16 << 20
+
+
+class CaptureFrames(Sequence[CapturedFrame]):
+    """The frames of a decoded capture: the first ones kept, the rest decoded again from
+    the source on demand (each access past the kept ones is a pass over the capture)."""
+
+    def __init__(
+        self,
+        kept: Sequence[CapturedFrame],
+        count: int,
+        again: Callable[[], Iterator[CapturedFrame]] | None = None,
+    ) -> None:
+        self._kept = tuple(kept)
+        self._count = count
+        self._again = again
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[CapturedFrame]:
+        yield from self._kept
+        if self._count > len(self._kept) and self._again is not None:
+            rest = itertools.islice(self._again(), len(self._kept), self._count)
+            yield from rest
+
+    @overload
+    def __getitem__(self, index: int) -> CapturedFrame: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CapturedFrame]: ...
+    def __getitem__(self, index: int | slice) -> CapturedFrame | Sequence[CapturedFrame]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if stop <= len(self._kept):
+                return self._kept[index]
+            return tuple(itertools.islice(iter(self), start, stop, step))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("frame index out of range")
+        if index < len(self._kept):
+            return self._kept[index]
+        return next(itertools.islice(iter(self), index, None))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{self._count} frames>"
 
 
 @dataclass(frozen=True, repr=False)
@@ -49,6 +110,14 @@ class DecodedStream(Decoded):
 
     input_format: str = "raw"
     input_note: str = ""
+    decoded_bytes: int = -1
+
+    @property
+    def bytes_decoded(self) -> int:
+        """Bytes of the body that formed whole, valid frames."""
+        if self.decoded_bytes >= 0:
+            return self.decoded_bytes
+        return sum(frame.length for frame in self.frames)
 
     @property
     def messages(self) -> list[Message]:
@@ -79,6 +148,9 @@ class DecodedStream(Decoded):
             parts.append(f"{self.stream} stream")
         if self.fault is not None:
             parts.append(f"fault: {type(self.fault).__name__} at byte {self.fault.offset}")
+        if self.gaps:
+            skipped = sum(gap.length for gap in self.gaps)
+            parts.append(f"{len(self.gaps)} gaps ({skipped:,} bytes skipped)")
         result = self.reassembled
         if result is not None:
             parts.append("complete" if result.complete else "incomplete")
@@ -93,19 +165,22 @@ class DecodedStream(Decoded):
         return _stream_html(self)
 
 
-def _read_source(
+def _opener(
     source: bytes | bytearray | memoryview | str | os.PathLike[str] | None, sample: str | None
-) -> bytes:
+) -> Callable[[], BinaryIO]:
+    """A function that opens the capture afresh each time it is called."""
     if sample is not None:
         if source is not None:
             raise ConfigurationError("give a source or a sample, not both")
-        return sample_bytes(sample)
+        data = sample_bytes(sample)
+        return lambda: io.BytesIO(data)
     if source is None:
         raise ConfigurationError("give a capture: a path, its bytes, or sample=<name>")
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
+        data = bytes(source)
+        return lambda: io.BytesIO(data)
     try:
-        return Path(source).read_bytes()
+        Path(source).open("rb").close()
     except ValueError:
         # open() refuses a NUL in a path: no file can have that name, so say it as the OS would.
         if isinstance(source, str):
@@ -129,6 +204,8 @@ def _read_source(
                 "pass it as bytes (text.encode())",
             ) from None
         raise
+    path = Path(source)
+    return lambda: path.open("rb")
 
 
 def _shown(path: str) -> str:
@@ -153,39 +230,98 @@ def decode_capture(
     sample: str | None = None,
     input_format: InputFormat | None = None,
     stream: StreamName | Literal["auto"] | None = "auto",
-    entry: int = 0,
+    entry: int | None = None,
+    resync: bool = False,
 ) -> DecodedStream:
     """Decode a capture: a path, its bytes (raw, hex, base64 or HAR), or a bundled ``sample``.
 
     The format is detected unless ``input_format`` is given (``InputFormatError`` if the
     input is not in it). ``stream="auto"`` types frames as Bedrock events when the stream can
     be told from the events or a HAR entry's URL; a stream name forces it; ``None`` decodes
-    frames only. A HAR file may hold several streams: ``entry`` picks one (0 is the first).
+    frames only. A HAR file may hold several streams: ``entry`` picks one by its number in
+    ``log.entries`` (as the CLI's ``== entry N`` labels say; default: the first stream).
     A corrupt or truncated capture does not raise: the frames before the fault are kept and
-    the fault is in ``fault``.
+    the fault is in ``fault``; with ``resync``, decoding goes on after each damaged run of
+    bytes, which ``gaps`` lists. A path is read as it is decoded, and only the first
+    :data:`MAX_KEPT_BYTES` of frames are kept: memory stays bounded whatever its size.
     """
-    data = _read_source(source, sample)
-    loaded = load_input(data, input_format)
-    if not 0 <= entry < len(loaded.bodies):
-        raise InputFormatError(
-            f"entry {entry} does not exist: the input holds {len(loaded.bodies)} event streams"
+    if stream not in (None, "auto", *STREAMS):
+        raise ConfigurationError(
+            f"unknown stream {stream!r}; choose one of {STREAMS}, 'auto' or None"
         )
-    body: Body = loaded.bodies[entry]
-    if stream == "auto":
-        # Typed only when they are a Bedrock stream; the decoder then says how it knew.
-        decoded = decode_frames(body, bedrock="auto")
-    else:
-        decoded = decode_frames(body, bedrock=stream is not None, stream=stream)
+    opener = _opener(source, sample)
+
+    def start() -> tuple[LoadedInput, CaptureDecoder, BinaryIO]:
+        file = opener()
+        try:
+            loaded = open_input(file, input_format)
+            body = _chosen(loaded, entry)
+        except BaseException:
+            file.close()
+            raise
+        if stream == "auto":
+            # Typed only when they are a Bedrock stream; the decoder then says how it knew.
+            decoder = CaptureDecoder(body, bedrock="auto", resync=resync)
+        else:
+            decoder = CaptureDecoder(body, bedrock=stream is not None, stream=stream, resync=resync)
+        return loaded, decoder, file
+
+    def again() -> Iterator[CapturedFrame]:
+        _, decoder, file = start()
+        with file:
+            try:
+                yield from decoder.frames()
+            except EventStreamError:
+                return
+
+    loaded, decoder, file = start()
+    kept: list[CapturedFrame] = []
+    gaps: list[Gap] = []
+    kept_bytes = count = decoded_bytes = 0
+    fault: EventStreamError | None = None
+    with file:
+        try:
+            for item in decoder.items():
+                if isinstance(item, Gap):
+                    gaps.append(item)
+                    continue
+                count += 1
+                decoded_bytes += item.length
+                if kept_bytes + item.length <= MAX_KEPT_BYTES and len(kept) + 1 == count:
+                    kept.append(item)
+                    kept_bytes += item.length
+        except EventStreamError as exc:
+            fault = exc
+    frames = CaptureFrames(kept, count, again if count > len(kept) else None)
+    typed = decoder.reassembler is not None and decoder.bedrock is True
     return DecodedStream(
-        decoded.body,
-        decoded.frames,
-        decoded.fault,
-        decoded.stream,
-        decoded.stream_note,
-        decoded.reassembled,
-        decoded.seen_stream,
+        decoder.body,
+        frames,
+        fault,
+        decoder.stream if typed else None,
+        decoder.stream_note if typed else "",
+        decoder.reassembler.result() if typed and decoder.reassembler is not None else None,
+        decoder.stream,
+        decoder.bytes_read,
+        tuple(gaps),
         input_format=loaded.format,
         input_note=loaded.note,
+        decoded_bytes=decoded_bytes,
+    )
+
+
+def _chosen(loaded: LoadedInput, entry: int | None) -> Body:
+    """The body ``entry`` names: by its number in the input (a HAR's ``log.entries``)."""
+    bodies = loaded.bodies
+    if entry is None:
+        return bodies[0]
+    for position, body in enumerate(bodies):
+        if (body.entry if body.entry is not None else position) == entry:
+            return body
+    numbers = ", ".join(str(b.entry if b.entry is not None else i) for i, b in enumerate(bodies))
+    raise InputFormatError(
+        f"entry {entry} is not an event stream of the input; its event streams are "
+        f"entries {numbers}"
     )
 
 
@@ -296,6 +432,20 @@ def _frames_html(stream: DecodedStream) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _gaps_html(gaps: Sequence[Gap]) -> str:
+    total = sum(gap.length for gap in gaps)
+    rows = "".join(
+        f'<tr><td class="n">{gap.offset}</td><td class="n">{gap.length}</td>'
+        f"<td>{html.escape(gap.reason)}</td></tr>"
+        for gap in gaps[:MAX_HTML_ROWS]
+    )
+    title = f"Resync: {len(gaps)} gap{'s' * (len(gaps) != 1)}, {total:,} bytes skipped"
+    return (
+        f'<p class="fault"><b>{title}</b></p><table><thead><tr><th>offset</th>'
+        f"<th>skipped</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def _reassembled_html(result: Reassembled, stream: str | None) -> str:
     body = "".join(
         f"<tr><th>{label}</th><td>{_cell(label, text)}</td></tr>" for label, text in result.rows()
@@ -314,7 +464,7 @@ def _cell(label: str, text: str) -> str:
 def _stream_html(stream: DecodedStream) -> str:
     facts = [
         f"<b>{len(stream.frames)} frames</b>",
-        f"{stream.bytes_decoded:,} of {len(stream.body.data):,} bytes",
+        f"{stream.bytes_decoded:,} of {stream.size:,} bytes",
         html.escape(stream.input_note),
     ]
     if stream.stream_note:
@@ -323,11 +473,13 @@ def _stream_html(stream: DecodedStream) -> str:
     if stream.body.label:
         parts.append(f"<p>{html.escape(stream.body.label)}</p>")
     parts.append(_frames_html(stream))
+    if stream.gaps:
+        parts.append(_gaps_html(stream.gaps))
     if stream.fault is not None:
         fault = stream.fault
         parts.append(
             f'<p class="fault"><b>{type(fault).__name__}</b>: {html.escape(str(fault))}<br>'
-            f"{decoded_before(stream)}</p>"
+            f"{decoded_before(len(stream.frames), stream.bytes_decoded)}</p>"
         )
     if stream.reassembled is not None:
         parts.append(_reassembled_html(stream.reassembled, stream.stream))

@@ -58,14 +58,15 @@ class Struct:
         return _build_struct, (type(self), fields, views)
 
     def __repr__(self) -> str:
-        # Only what is set: unset optional fields and an empty ``extra`` are noise.
+        # Only what is set: unset optional fields and an empty ``extra`` are noise. Each
+        # value is cut as a Message's payload is: a 1 MiB chunk or image is not 3 MB of text.
         parts = [
-            f"{f.name}={getattr(self, f.name)!r}"
+            f"{f.name}={_short_repr(getattr(self, f.name))}"
             for f in dataclasses.fields(self)
             if f.repr and f.name != "extra" and getattr(self, f.name) is not None
         ]
         if self.extra:
-            parts.append(f"extra={dict(self.extra)!r}")
+            parts.append(f"extra={_short_repr(dict(self.extra))}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def _repr_html_(self) -> str:
@@ -78,10 +79,26 @@ class Struct:
         if self.extra:
             items.append(("extra", dict(self.extra)))
         rows = "".join(
-            f"<tr><th>{name}</th><td><code>{html.escape(repr(value))}</code></td></tr>"
+            f"<tr><th>{name}</th><td><code>{html.escape(_short_repr(value))}</code></td></tr>"
             for name, value in items
         )
         return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"
+
+
+#: The most of a field's repr a structure shows (a ``Message`` shows 2 KiB of payload).
+MAX_REPR = 2048
+
+
+def _short_repr(value: object) -> str:
+    """``repr(value)``, cut to about :data:`MAX_REPR` characters with its length said."""
+    if isinstance(value, bytes | bytearray) and len(value) > 64:
+        return f"{bytes(value[:48])!r} + ... ({len(value)} bytes)"
+    if isinstance(value, str) and len(value) > MAX_REPR:
+        return f"{value[: MAX_REPR - 48]!r} + ... ({len(value)} characters)"
+    shown = repr(value)
+    if len(shown) > MAX_REPR:
+        return f"{shown[: MAX_REPR - 48]} ... ({len(shown)} characters of repr)"
+    return shown
 
 
 def _build_struct(cls: type[Struct], fields: dict[str, Any], views: tuple[str, ...] = ()) -> Struct:

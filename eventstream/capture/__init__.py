@@ -14,28 +14,38 @@ from ._formats import (
     InputFormatError,
     LoadedInput,
     load_input,
+    open_input,
 )
-from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, decode_frames
+from ._exchange import Exchange, Timing
+from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, Gap, decode_frames
 from ._records import RecordError, frame_record, messages_from_jsonl, record_message
+from ._text import escape_controls, escape_json_controls
 
 __all__ = [
     # input formats
     "load_input",
+    "open_input",
     "LoadedInput",
     "Body",
     "InputFormat",
     "INPUT_FORMATS",
     "EVENTSTREAM_CONTENT_TYPE",
     "InputFormatError",
+    "Exchange",
+    "Timing",
     # frames
     "decode_frames",
     "Decoded",
     "CapturedFrame",
     "CaptureDecoder",
     "NOT_JSON",
+    "Gap",
     # JSON Lines records
     "frame_record",
     "record_message",
     "messages_from_jsonl",
     "RecordError",
+    # text for terminals
+    "escape_controls",
+    "escape_json_controls",
 ]

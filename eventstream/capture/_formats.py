@@ -2,6 +2,9 @@
 
 A capture arrives as raw bytes, hex text, base64 text or a HAR file; :func:`load_input` turns
 it into one or more bodies of raw event-stream bytes and says what it detected and why.
+:func:`open_input` does the same from a binary file as it is read: raw, hex and base64 bodies
+stream in reads (memory stays bounded whatever the size), documents (HAR) are read whole up
+to :data:`MAX_DOCUMENT_BYTES`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
-from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, get_args
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Literal, TypeAlias, get_args
 
 from .._codec import Limits, check_prelude
 from .._errors import ConfigurationError, EventStreamError
 from .._message import PRELUDE_LENGTH
 from ..bedrock import StreamName, stream_from_path
+from ._exchange import Exchange, har_exchange
 
 __all__ = [
     "InputFormat",
@@ -26,13 +33,30 @@ __all__ = [
     "Body",
     "LoadedInput",
     "load_input",
+    "open_input",
+    "HEAD_BYTES",
+    "MAX_DOCUMENT_BYTES",
 ]
 
-InputFormat: TypeAlias = Literal["raw", "hex", "base64", "har"]
+InputFormat: TypeAlias = Literal[
+    "raw", "hex", "base64", "har",
+    # read by the modules of _containers (wrapped inputs)
+    "gzip", "http", "xxd", "hexdump", "pcap", "pcapng", "mitmproxy",
+]  # fmt: skip
 INPUT_FORMATS: tuple[InputFormat, ...] = get_args(InputFormat)
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 _NO_LIMITS = Limits(None, None)
+_WRAPPED = frozenset(INPUT_FORMATS[4:])
+
+#: An input no larger than this is read whole and detected as one piece; a larger one is
+#: detected from this much of its head, then streamed (raw, hex, base64) or read whole.
+HEAD_BYTES = 1 << 20
+#: The largest input read whole as one document (a HAR file, or text that does not stream):
+#: a JSON document is parsed in memory, at several times its size.
+MAX_DOCUMENT_BYTES = 256 << 20
+#: Bytes asked of the file per read while streaming.
+READ_SIZE = 64 * 1024
 
 
 class InputFormatError(EventStreamError):
@@ -51,12 +75,27 @@ class Body:
     """One stream of raw event-stream bytes taken from the input.
 
     ``label`` names its origin inside the input (a HAR entry), ``None`` for a plain capture;
-    ``stream_hint`` is the Bedrock stream its request URL implies, if any.
+    ``stream_hint`` is the Bedrock stream its request URL implies, if any; ``entry`` is the
+    body's number in the input (a HAR file's ``log.entries`` index). A body read as it
+    streams has empty ``data`` and its bytes in ``reads``, which can be iterated once.
     """
 
     data: bytes
     label: str | None = None
     stream_hint: StreamName | None = None
+    entry: int | None = None
+    reads: Iterable[bytes] | None = field(default=None, compare=False, repr=False)
+    #: The HTTP exchange the body is the response of (status, URL, timing), when known.
+    exchange: Exchange | None = field(default=None, compare=False, repr=False)
+
+    def chunks(self, size: int = READ_SIZE) -> Iterator[bytes | memoryview]:
+        """The body's bytes in order, in pieces of about ``size`` bytes."""
+        if self.reads is not None:
+            yield from self.reads
+            return
+        view = memoryview(self.data)
+        for start in range(0, len(view), size):
+            yield view[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -177,6 +216,12 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
     # prelude CRC: no text format can produce 12 bytes that pass both checks by accident.
     if _starts_with_prelude(data):
         return "raw", f"raw bytes ({size}, starting with a valid prelude)", False, data
+    # gzip, pcap, HTTP, hex listings, mitmproxy flows: their marks start no text format.
+    from . import _containers  # noqa: PLC0415 - it reads Body and InputFormatError from here
+
+    wrapped = _containers.sniff(data)
+    if wrapped is not None:
+        return wrapped, "", False, data
     # Checked, not kept: on a large capture each copy of the text costs its size again.
     if _as_text(data) is None:
         if len(data) < PRELUDE_LENGTH:
@@ -302,6 +347,7 @@ def _object(value: object) -> dict[str, Any]:
 def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
     entries = document["log"]["entries"]
     bodies: list[Body] = []
+    text_bodies: list[str] = []
     no_body: list[str] = []
     other_types: set[str] = set()
     for index, entry in enumerate(entries):
@@ -330,8 +376,11 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
                 ) from None
         else:
             data, how = _har_text_body(text, label)
-            label += f" ({how})"
-        bodies.append(Body(data, label, stream_from_path(url)))
+            # Said once in the note, not on the label: the label names the entry wherever
+            # it is shown (a record's "source" among them).
+            text_bodies.append(f"entry {index}'s {how}")
+        exchange = har_exchange(entry, response.get("status"), mime)
+        bodies.append(Body(data, label, stream_from_path(url), entry=index, exchange=exchange))
     if not bodies:
         found = f"; response types found: {', '.join(sorted(other_types))}" if other_types else ""
         saved = (
@@ -347,6 +396,8 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
     note = f"{len(bodies)} of {len(entries)} entries are {EVENTSTREAM_CONTENT_TYPE} responses"
     if no_body:
         note += f" ({len(no_body)} more have no saved body)"
+    if text_bodies:
+        note += "; " + ", ".join(text_bodies)
     return bodies, note
 
 
@@ -357,6 +408,10 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
     """Read ``data`` as ``input_format``, or detect the format; raise :class:`InputFormatError`."""
     if input_format is None:
         fmt, note, ambiguous, decoded = _detect(data)
+        if fmt in _WRAPPED:
+            from ._containers import load_container  # noqa: PLC0415 - see _detect
+
+            return load_container(data, fmt, True, load_input)
         if fmt == "har":
             bodies, har_note = _har_bodies(decoded)
             return LoadedInput("har", tuple(bodies), f"{note}: {har_note}")
@@ -366,6 +421,10 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
             f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}"
         )
     given = f"{input_format} (as given)"
+    if input_format in _WRAPPED:
+        from ._containers import load_container  # noqa: PLC0415 - see _detect
+
+        return load_container(data, input_format, False, load_input)
     if input_format == "raw":
         return LoadedInput("raw", (Body(data),), given, detected=False)
     text = _as_text(data)
@@ -434,3 +493,214 @@ def _not_parsable(input_format: InputFormat, text: str, base: int) -> InputForma
     if not raw.translate(None, b" \t\r\n\v\f"):
         return InputFormatError("the input is not base64 text: it holds no base64 characters")
     return InputFormatError("the input is not base64 text: its length or padding is wrong")
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+def _read_some(file: BinaryIO, size: int) -> bytes:
+    # read1 returns what one read of the pipe gives, so a live capture is decoded as it comes
+    # instead of waiting for `size` bytes.
+    read1 = getattr(file, "read1", None)
+    return bytes(read1(size) if read1 is not None else file.read(size))
+
+
+def _file_size(file: BinaryIO) -> int | None:
+    """The size of a regular file, else ``None`` (a pipe, a terminal, an in-memory file)."""
+    try:
+        info = os.fstat(file.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _reads(head: bytes, file: BinaryIO, size: int) -> Iterator[bytes]:
+    """``head``, then the rest of ``file``, in reads of up to ``size`` bytes."""
+    for start in range(0, len(head), size):
+        yield head[start : start + size]
+    while block := _read_some(file, size):
+        yield block
+
+
+def _text_cut(text: bytes, final: bool) -> int:
+    """Where to cut a read of hex or base64 text: after its last separator (no digit, no
+    "0x" and no base64 quantum is split there), all of it at the end of the input."""
+    if final:
+        return len(text)
+    last = max(text.rfind(c) for c in (b" ", b"\n", b"\t", b"\r", b",", b":"))
+    if last >= 0:
+        return last + 1
+    # No separator in a whole read: cut between two hex digits with no "0x" across the cut.
+    for cut in range(len(text) - 2, 0, -1):
+        pair = text[cut - 1 : cut + 2]
+        if b"x" not in pair.lower():
+            return cut
+    return 0
+
+
+def _hex_reads(head: bytes, file: BinaryIO, size: int) -> Iterator[bytes]:
+    """The bytes hex text stands for, decoded as the text is read (bounded memory)."""
+    pending = b""
+    odd = b""  # a digit whose pair is in the next read
+    consumed = 0  # characters of text before ``pending``
+    blocks = _reads(head.removeprefix(_BOM), file, size)
+    base = len(head) - len(head.removeprefix(_BOM))
+    while True:
+        block = next(blocks, None)
+        final = block is None
+        text = pending + (block or b"")
+        cut = _text_cut(text, final)
+        piece, pending = text[:cut], text[cut:]
+        if piece:
+            if not piece.isascii():
+                raise _not_parsable_stream("hex", piece, base + consumed)
+            digits = odd + _HEX_PREFIX.sub(b"", piece).translate(None, _HEX_SEPARATORS)
+            odd = b""
+            if len(digits) % 2:
+                digits, odd = digits[:-1], digits[-1:]
+            try:
+                decoded = binascii.unhexlify(digits)
+            except (ValueError, binascii.Error):
+                raise _not_parsable_stream("hex", piece, base + consumed) from None
+            consumed += len(piece)
+            if decoded:
+                yield decoded
+        if final:
+            if odd:
+                raise InputFormatError(
+                    "the input is not hex text: it has an odd number of hex digits"
+                )
+            return
+
+
+def _base64_reads(head: bytes, file: BinaryIO, size: int) -> Iterator[bytes]:
+    """The bytes base64 text stands for, decoded as the text is read (bounded memory).
+
+    Quanta run on across lines; a padded quantum ends a string, so one padded string per
+    line (as tools that log each network read write it) reads too.
+    """
+    pending = b""
+    quanta = b""  # base64 characters not yet decoded
+    consumed = 0
+    blocks = _reads(head.removeprefix(_BOM), file, size)
+    base = len(head) - len(head.removeprefix(_BOM))
+    while True:
+        block = next(blocks, None)
+        final = block is None
+        text = pending + (block or b"")
+        cut = _text_cut(text, final)
+        piece, pending = text[:cut], text[cut:]
+        joined = piece.translate(None, b" \t\r\n\v\f")
+        # Which alphabet, standard or URL-safe, _b64 tells from each string it decodes.
+        if not piece.isascii() or _NOT_BASE64.search(piece.decode("ascii")):
+            raise _not_parsable_stream("base64", piece, base + consumed)
+        quanta += joined
+        out = bytearray()
+        try:
+            while (pad := quanta.find(b"=")) >= 0:
+                end = (pad // 4 + 1) * 4
+                if len(quanta) < end and not final:
+                    break
+                string, quanta = quanta[:end], quanta[end:]
+                out += _b64(string.rstrip(b"=") if len(string) < end else string)
+            whole = len(quanta) - len(quanta) % 4 if b"=" not in quanta else 0
+            if final:
+                whole = len(quanta)
+            if whole:
+                out += _b64(quanta[:whole])
+                quanta = quanta[whole:]
+        except (ValueError, binascii.Error):
+            raise InputFormatError(
+                "the input is not base64 text: its length or padding is wrong",
+                offset=base + consumed,
+            ) from None
+        consumed += len(piece)
+        if out:
+            yield bytes(out)
+        if final:
+            return
+
+
+def _not_parsable_stream(fmt: InputFormat, piece: bytes, base: int) -> InputFormatError:
+    text = piece.decode("utf-8", "replace")
+    position = _first_bad_character(fmt, text)
+    if position is not None:
+        what = "a hex digit" if fmt == "hex" else "in the base64 alphabet"
+        at = base + len(text[:position].encode("utf-8", "replace"))
+        return InputFormatError(
+            f"the input is not {fmt} text: {text[position]!r} is not {what}", offset=at
+        )
+    return InputFormatError(f"the input is not {fmt} text", offset=base)
+
+
+def _head_for_detection(head: bytes) -> bytes:
+    """A head cut where a text format can be read to: after its last line, else at a multiple
+    of four characters (whole bytes of hex, whole quanta of base64)."""
+    cut = head.rfind(b"\n") + 1
+    return head[:cut] if cut else head[: len(head) - len(head) % 4]
+
+
+def open_input(
+    file: BinaryIO,
+    input_format: InputFormat | None = None,
+    *,
+    size: int | None = None,
+    read_size: int = READ_SIZE,
+) -> LoadedInput:
+    """Read ``file`` as ``input_format``, or detect the format, as :func:`load_input` does.
+
+    Raw, hex and base64 input is decoded as it is read: the returned body streams (its
+    ``reads``) and memory stays bounded by the reads and the largest frame. An input of at
+    most :data:`HEAD_BYTES` is read whole and detected exactly as :func:`load_input`
+    detects it; a larger one is detected from that head. Other formats are read whole,
+    up to :data:`MAX_DOCUMENT_BYTES` (:class:`InputFormatError` beyond). ``size`` is the
+    input's length for the notes, if known (a regular file's is looked up).
+    """
+    if input_format is not None and input_format not in INPUT_FORMATS:
+        raise ConfigurationError(
+            f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}"
+        )
+    if size is None:
+        size = _file_size(file)
+    shown = f"{size:,} bytes, " if size is not None else ""
+    head = bytearray()
+    ended = False
+    while len(head) <= HEAD_BYTES:
+        block = _read_some(file, HEAD_BYTES + 1 - len(head))
+        if not block:
+            ended = True
+            break
+        head += block
+        # A live stream of frames must not wait for a megabyte before the first is shown.
+        prelude = input_format is None and _starts_with_prelude(bytes(head[:PRELUDE_LENGTH]))
+        if input_format == "raw" or prelude:
+            note = (
+                "raw (as given)"
+                if input_format == "raw"
+                else f"raw bytes ({shown}starting with a valid prelude)"
+            )
+            body = Body(b"", reads=_reads(bytes(head), file, read_size))
+            return LoadedInput("raw", (body,), note, detected=input_format is None)
+    data = bytes(head)
+    if ended:
+        return load_input(data, input_format)
+    fmt = input_format
+    if fmt is None:
+        fmt = _detect(_head_for_detection(data))[0]
+    if fmt == "raw":
+        why = "binary, but the first 12 bytes are not a valid event-stream prelude"
+        note = f"raw bytes ({shown}{why})"
+        return LoadedInput("raw", (Body(b"", reads=_reads(data, file, read_size)),), note)
+    if fmt in ("hex", "base64"):
+        reads = (_hex_reads if fmt == "hex" else _base64_reads)(data, file, read_size)
+        given = input_format is not None
+        note = f"{fmt} (as given)" if given else f"{fmt} text ({shown}decoded as it is read)"
+        return LoadedInput(fmt, (Body(b"", reads=reads),), note, detected=not given)
+    rest = file.read(MAX_DOCUMENT_BYTES + 1 - len(data))
+    if len(data) + len(rest) > MAX_DOCUMENT_BYTES:
+        raise InputFormatError(
+            f"the input is a {fmt} document larger than {MAX_DOCUMENT_BYTES >> 20} MiB, the "
+            "most read whole; extract the response body (for a HAR file: jq -r "
+            "'.log.entries[N].response.content.text' | base64 -d > body.bin) and decode it"
+        )
+    return load_input(data + rest, input_format)

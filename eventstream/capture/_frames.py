@@ -7,13 +7,23 @@ once more): whatever shows a frame reads what is kept here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+import struct
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from zlib import crc32
 
+from .._codec import Limits, check_prelude, decode_body
 from .._decoder import Decoder, Frame
-from .._errors import EventStreamError
-from .._message import Message
+from .._errors import EventStreamError, TruncatedError
+from .._message import (
+    DEFAULT_MAX_HEADERS_LENGTH,
+    DEFAULT_MAX_PAYLOAD_LENGTH,
+    MIN_FRAME_LENGTH,
+    PRELUDE_LENGTH,
+    Message,
+)
 from ..bedrock import (
     AnthropicEvent,
     BedrockEvent,
@@ -34,9 +44,10 @@ from ..bedrock._json import json_text, loads
 from ._formats import Body
 from ._text import anthropic_detail, converse_detail, preview_bytes
 
-__all__ = ["CapturedFrame", "CaptureDecoder", "Decoded", "decode_frames", "NOT_JSON"]
+__all__ = ["CapturedFrame", "CaptureDecoder", "Decoded", "Gap", "decode_frames", "NOT_JSON"]
 
 _READ_SIZE = 64 * 1024
+_PRELUDE = struct.Struct(">III")
 
 
 class _NotJson:
@@ -174,6 +185,27 @@ def _text_header(message: Message, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Bytes ``--resync`` skipped: from ``offset``, ``length`` bytes up to the next valid frame
+    (or the end of the body); ``fault`` is the error the damage raised there."""
+
+    offset: int
+    length: int
+    fault: EventStreamError
+    #: Whether the gap runs to the end of the body (no valid frame after it).
+    to_end: bool = False
+
+    @property
+    def reason(self) -> str:
+        """Why the bytes were skipped, in words."""
+        return f"{type(self.fault).__name__}: {self.fault.message}"
+
+
+#: Frames an ``"auto"`` decoder holds back while no event frame has settled the stream.
+MAX_WAITING_FRAMES = 256
+
+
 class CaptureDecoder:
     """Decode one body frame by frame, optionally typing each frame as a Bedrock event.
 
@@ -182,8 +214,13 @@ class CaptureDecoder:
     (the framing is intact): that frame carries ``event_error`` and decoding goes on.
     ``stream`` is a stream name, or ``None`` to settle it from the body's URL hint or its
     first event frame. ``bedrock="auto"`` types the frames only if the stream settles (the
-    frames before its first event frame wait for it). ``on_progress`` is called with the
-    number of bytes consumed so far.
+    frames before its first event frame wait for it, up to :data:`MAX_WAITING_FRAMES`).
+    ``on_progress`` is called with the number of bytes consumed so far. With ``resync``, a
+    damaged frame does not end the body: :meth:`items` yields a :class:`Gap` for the bytes
+    skipped to the next frame whose prelude and message checksums hold, and goes on.
+
+    Memory is bounded by a read and the largest frame, whatever the body's size: frames are
+    handed out as they are decoded and not kept.
     """
 
     def __init__(
@@ -194,11 +231,13 @@ class CaptureDecoder:
         stream: StreamName | None = None,
         on_progress: Callable[[int], None] | None = None,
         read_size: int = _READ_SIZE,
+        resync: bool = False,
     ) -> None:
         self.body = body
         self.bedrock = bedrock
         self.on_progress = on_progress
         self.read_size = read_size
+        self.resync = resync
         # Settles the stream during the one pass, typing or not (for the CLI's hint).
         # (A stream given that the events belie shows as unknown events in the output.)
         hint = None if stream else body.stream_hint
@@ -208,6 +247,16 @@ class CaptureDecoder:
             self.bedrock = True  # the URL said
         self.frame_count = 0
         self.bytes_decoded = 0
+        #: Bytes of the body read so far (all of it once the frames are exhausted).
+        self.bytes_read = 0
+        self.gap_count = 0
+        self.gap_bytes = 0
+
+    def gap(self, start: int, end: int, fault: EventStreamError, *, to_end: bool = False) -> Gap:
+        """The :class:`Gap` from ``start`` to ``end``, counted."""
+        self.gap_count += 1
+        self.gap_bytes += end - start
+        return Gap(start, end - start, fault, to_end)
 
     @property
     def stream(self) -> StreamName | None:
@@ -221,41 +270,65 @@ class CaptureDecoder:
 
     def frames(self) -> Iterator[CapturedFrame]:
         """Yield each frame in order; raise the stream's fault after the frames before it."""
-        waiting: list[Frame] = []  # "auto": frames before the stream is known
+        for item in self.items():
+            if isinstance(item, CapturedFrame):
+                yield item
+
+    def items(self) -> Iterator[CapturedFrame | Gap]:
+        """Like :meth:`frames`, with a :class:`Gap` for each run of bytes ``resync`` skipped."""
+        waiting: list[Frame | Gap] = []  # "auto": frames before the stream is known
         try:
-            for frame in self._decoded():
+            for item in self._decoded():
                 if self.bedrock == "auto":
-                    waiting.append(frame)
-                    if not self._settles(frame):
+                    waiting.append(item)
+                    if isinstance(item, Gap):
                         continue
-                    self.bedrock = True
-                    yield from map(self._frame, waiting)
+                    if not self._settles(item):
+                        if len(waiting) < MAX_WAITING_FRAMES:
+                            continue
+                        self.bedrock = False  # no event frame so far: not a Bedrock stream
+                    else:
+                        self.bedrock = self.reader.stream is not None
+                    yield from map(self._item, waiting)
                     waiting.clear()
                 else:
-                    yield self._frame(frame)
+                    yield self._item(item)
         except EventStreamError:
             yield from self._untyped(waiting)
             raise
         yield from self._untyped(waiting)
 
     def _settles(self, frame: Frame) -> bool:
+        # Settled by the first event frame, whether its type names a stream or none.
         self.reader.settle(frame.message)
-        return self.reader.stream is not None
+        headers = frame.message.headers
+        return self.reader.stream is not None or (
+            headers.get(":message-type") == "event" and isinstance(headers.get(":event-type"), str)
+        )
 
-    def _untyped(self, waiting: list[Frame]) -> Iterator[CapturedFrame]:
+    def _untyped(self, waiting: list[Frame | Gap]) -> Iterator[CapturedFrame | Gap]:
         # "auto" and the stream never settled: the frames that waited for it, untyped.
         if waiting:
             self.bedrock = False
-            yield from map(self._frame, waiting)
+            yield from map(self._item, waiting)
 
-    def _decoded(self) -> Iterator[Frame]:
-        data = self.body.data
-        decoder = Decoder()
-        view = memoryview(data)
-        for start in range(0, len(data), self.read_size):
-            yield from decoder.frames(view[start : start + self.read_size])
+    def _item(self, item: Frame | Gap) -> CapturedFrame | Gap:
+        return item if isinstance(item, Gap) else self._frame(item)
+
+    def _reads(self) -> Iterator[bytes | memoryview]:
+        for chunk in self.body.chunks(self.read_size):
+            self.bytes_read += len(chunk)
+            yield chunk
             if self.on_progress is not None:
-                self.on_progress(min(start + self.read_size, len(data)))
+                self.on_progress(self.bytes_read)
+
+    def _decoded(self) -> Iterator[Frame | Gap]:
+        if self.resync:
+            yield from _resynced(self._reads(), self)
+            return
+        decoder = Decoder()
+        for chunk in self._reads():
+            yield from decoder.frames(chunk)
         decoder.close()
 
     def _frame(self, frame: Frame) -> CapturedFrame:
@@ -291,6 +364,119 @@ class CaptureDecoder:
         return CapturedFrame(frame, event, payload_json=payload_json)
 
 
+_LIMITS = Limits()
+#: The largest frame the capture decoder accepts (its default limits): what bounds how far
+#: ahead a resynchronising search reads for one candidate.
+MAX_FRAME_LENGTH = MIN_FRAME_LENGTH + DEFAULT_MAX_HEADERS_LENGTH + DEFAULT_MAX_PAYLOAD_LENGTH
+# A frame's first byte is the top byte of its total length: at most this, under the limits.
+# Searching for it skips, in C, the bytes no frame can start at.
+_FIRST_BYTE = re.compile(b"[\x00-" + re.escape(bytes([MAX_FRAME_LENGTH >> 24])) + b"]")
+
+
+def _valid_frame_at(buf: bytearray, pos: int, ended: bool) -> int | None:
+    """The length of a valid frame at ``buf[pos:]``; 0 if more bytes are needed to tell;
+    ``None`` if no frame starts there. The 12-byte prelude's checksum is tried first, so the
+    message checksum runs only for the rare candidate that passes it."""
+    if len(buf) - pos < PRELUDE_LENGTH:
+        return None if ended else 0
+    total, headers_length, prelude_crc = _PRELUDE.unpack_from(buf, pos)
+    if crc32(buf[pos : pos + 8]) != prelude_crc:
+        return None
+    try:
+        check_prelude(buf, pos, _LIMITS)
+    except EventStreamError:
+        return None
+    if len(buf) - pos < total:
+        return None if ended else 0
+    try:
+        decode_body(buf, pos, total, headers_length, prelude_crc)
+    except EventStreamError:
+        return None
+    return int(total)
+
+
+def _resynced(reads: Iterator[bytes | memoryview], owner: CaptureDecoder) -> Iterator[Frame | Gap]:
+    """The frames of ``reads``, with a :class:`Gap` over each damaged run of bytes.
+
+    After a fault, the search for the next frame starts one byte into the damaged one and
+    takes the first offset whose prelude checksum, lengths and message checksum hold. The
+    bytes kept are those not yet decoded: at most a read and the largest frame.
+    """
+    buf = bytearray()
+    base = 0  # stream offset of buf[0]
+    pos = 0  # where decoding (or the search) is in buf
+    index = 0
+    gap: tuple[int, EventStreamError] | None = None  # searching: where from, and why
+    ended = False
+    while True:
+        while True:
+            if gap is not None:
+                match = _FIRST_BYTE.search(buf, pos)
+                if match is None:
+                    pos = len(buf)
+                    if ended:
+                        yield owner.gap(gap[0], base + pos, gap[1], to_end=True)
+                        return
+                    break
+                pos = match.start()
+                length = _valid_frame_at(buf, pos, ended)
+                if length == 0:
+                    break  # more bytes needed to tell
+                if length is None:
+                    pos += 1
+                    continue
+                yield owner.gap(gap[0], base + pos, gap[1])
+                gap = None
+            if len(buf) - pos < PRELUDE_LENGTH:
+                if not ended:
+                    break
+                if pos == len(buf):
+                    return
+                gap = (base + pos, _truncated(buf, pos, base, index, None))
+                pos += 1
+                continue
+            try:
+                total, headers_length, prelude_crc = check_prelude(buf, pos, _LIMITS, base, index)
+                if len(buf) - pos < total:
+                    if not ended:
+                        break
+                    raise _truncated(buf, pos, base, index, total)
+                message = decode_body(buf, pos, total, headers_length, prelude_crc, base, index)
+            except EventStreamError as exc:
+                gap = (base + pos, exc)
+                pos += 1
+                continue
+            yield Frame(message, base + pos, total, index)
+            pos += total
+            index += 1
+        # Drop what is done with; read on.
+        del buf[:pos]
+        base += pos
+        pos = 0
+        if ended:
+            return  # pragma: no cover - every ended path returns above
+        chunk = next(reads, None)
+        if chunk is None:
+            ended = True
+        else:
+            buf += chunk
+
+
+def _truncated(
+    buf: bytearray, pos: int, base: int, index: int, total: int | None
+) -> TruncatedError:
+    received = len(buf) - pos
+    what, expected = ("frame", total) if total else ("prelude", PRELUDE_LENGTH)
+    return TruncatedError(
+        f"the stream ended after {received} of the {what}'s {expected} bytes",
+        expected=expected,
+        received=received,
+        offset=base + len(buf),
+        frame_index=index,
+        frame_offset=base + pos,
+    )
+
+
 @dataclass(frozen=True)
 class Decoded:
     """A body decoded to frames: every frame before the ``fault`` (``None`` if there is none).
@@ -298,15 +484,23 @@ class Decoded:
     With Bedrock typing, ``stream`` is the Bedrock stream used (``stream_note`` says how it
     was chosen) and ``reassembled`` the message the frames amount to, partial after a fault.
     ``seen_stream`` is the Bedrock stream the frames are, typed or not (``None``: not one).
+    ``size`` is the body's length in bytes; ``gaps`` the runs of bytes a resynchronising
+    decoder skipped, in order.
     """
 
     body: Body
-    frames: tuple[CapturedFrame, ...]
+    frames: Sequence[CapturedFrame]
     fault: EventStreamError | None = None
     stream: StreamName | None = None
     stream_note: str = ""
     reassembled: Reassembled | None = None
     seen_stream: StreamName | None = None
+    size: int = -1
+    gaps: tuple[Gap, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.body.data))
 
     @property
     def bytes_decoded(self) -> int:
@@ -320,18 +514,29 @@ def decode_frames(
     bedrock: bool | Literal["auto"] = False,
     stream: StreamName | None = None,
     on_progress: Callable[[int], None] | None = None,
+    resync: bool = False,
 ) -> Decoded:
-    """Decode every frame of ``body``; a fault ends the frames and is kept, not raised."""
-    decoder = CaptureDecoder(body, bedrock=bedrock, stream=stream, on_progress=on_progress)
+    """Decode every frame of ``body``; a fault ends the frames and is kept, not raised.
+
+    Every frame is kept: for a body of any size, iterate a :class:`CaptureDecoder` instead.
+    """
+    decoder = CaptureDecoder(
+        body, bedrock=bedrock, stream=stream, on_progress=on_progress, resync=resync
+    )
     frames: list[CapturedFrame] = []
+    gaps: list[Gap] = []
     fault: EventStreamError | None = None
     try:
-        frames.extend(decoder.frames())
+        for item in decoder.items():
+            (gaps if isinstance(item, Gap) else frames).append(item)  # type: ignore[arg-type]
     except EventStreamError as exc:
         fault = exc
+    size = decoder.bytes_read
     if decoder.reassembler is None or decoder.bedrock is not True:
-        return Decoded(body, tuple(frames), fault, seen_stream=decoder.stream)
+        return Decoded(
+            body, tuple(frames), fault, seen_stream=decoder.stream, size=size, gaps=tuple(gaps)
+        )
     return Decoded(
         body, tuple(frames), fault, decoder.stream, decoder.stream_note,
-        decoder.reassembler.result(), decoder.stream,
+        decoder.reassembler.result(), decoder.stream, size, tuple(gaps),
     )  # fmt: skip

@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from .._errors import EncodeError, EventStreamError
@@ -29,7 +29,7 @@ from ..bedrock import (
 )
 from ..bedrock._json import SHOWN_JSON_DEPTH, bounded, loads, nested_within
 from ..bedrock._wire import to_wire
-from ._frames import NOT_JSON, CapturedFrame, Decoded
+from ._frames import NOT_JSON, CapturedFrame
 from ._text import header_items
 
 __all__ = ["RecordError", "frame_record", "record_message", "messages_from_jsonl"]
@@ -155,6 +155,15 @@ def _block_record(block: TextBlock | ToolUseBlock | ReasoningBlock) -> dict[str,
     }
 
 
+def _figures(value: object) -> dict[str, Any]:
+    # Usage and metrics: typed structures (their wire keys), or plain mappings.
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    return cast(dict[str, Any], to_wire(cast(Any, value)))
+
+
 def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any]:
     """The reassembled message as JSON (nested at most :data:`SHOWN_JSON_DEPTH` levels)."""
     record = {
@@ -167,8 +176,8 @@ def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any
         "content": [_block_record(block) for block in result.content],
         "stop_reason": result.stop_reason,
         "stop_sequence": result.stop_sequence,
-        "usage": dict(result.usage),
-        "metrics": dict(result.metrics),
+        "usage": _figures(result.usage),
+        "metrics": _figures(result.metrics),
         "errors": [
             {
                 "type": e.type,
@@ -182,18 +191,16 @@ def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any
     return cast(dict[str, Any], bounded(record))
 
 
-def error_record(decoded: Decoded) -> dict[str, Any]:
-    """The fault that ended a capture, as JSON."""
-    fault = decoded.fault
-    assert fault is not None
+def error_record(fault: EventStreamError, frames: int, bytes_decoded: int) -> dict[str, Any]:
+    """The ``fault`` that ended a capture, as JSON, with what was decoded before it."""
     return {
         "class": type(fault).__name__,
         "message": fault.message,
         "offset": fault.offset,
         "frame_index": fault.frame_index,
         "frame_offset": fault.frame_offset,
-        "frames_decoded": len(decoded.frames),
-        "bytes_decoded": decoded.bytes_decoded,
+        "frames_decoded": frames,
+        "bytes_decoded": bytes_decoded,
     }
 
 
@@ -335,6 +342,19 @@ def _record_message(record: object, where: str) -> Message | None:
         raise RecordError(f"{where}: {exc}") from None
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON (RFC 8259, section 6).
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 is JSON, but as a float it is infinite, and would be written back as Infinity.
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a float; give the payload as payload_text")
+    return value
+
+
 def messages_from_jsonl(data: bytes, name: str) -> Iterator[Message]:
     """The message of each frame record in a JSON Lines document, in order.
 
@@ -358,7 +378,7 @@ def messages_from_jsonl(data: bytes, name: str) -> Iterator[Message]:
             continue
         where = f"{name}, line {number}"
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_no_constant, parse_float=_finite_float)
         except (ValueError, RecursionError) as exc:
             raise RecordError(f"{where}: not JSON ({exc})", offset=start) from None
         message = record_message(record, where, offset=start, frame_index=frames)

@@ -8,15 +8,15 @@ from typing import Any
 
 from .._errors import EventStreamError
 from ._formats import INPUT_FORMATS, LoadedInput
-from ._frames import Decoded
+from ._frames import CapturedFrame, Decoded, Gap
+from ._text import escape_controls
 
 __all__: list[str] = []
 
 
-def decoded_before(decoded: Decoded) -> str:
+def decoded_before(frames: int, size: int) -> str:
     """``N frames (B bytes) decoded before it``: what a fault left intact."""
-    count = len(decoded.frames)
-    return f"{count} frame{'s' * (count != 1)} ({decoded.bytes_decoded:,} bytes) decoded before it"
+    return f"{frames} frame{'s' * (frames != 1)} ({size:,} bytes) decoded before it"
 
 
 @dataclass
@@ -32,23 +32,39 @@ class Summary:
     error_codes: Counter[str] = field(default_factory=Counter)
     typed_events: Counter[str] = field(default_factory=Counter)
 
+    gaps: int = 0
+    gap_bytes: int = 0
+
     @classmethod
     def of(cls, decoded: Decoded, bedrock: bool) -> Summary:
         """The counts over ``decoded``'s frames (with the typed events' names if ``bedrock``)."""
-        summary = cls(len(decoded.frames), decoded.bytes_decoded, len(decoded.body.data))
+        summary = cls(size=decoded.size)
         for frame in decoded.frames:
-            kind = frame.message_type or "(none)"
-            summary.message_types[kind] += 1
-            counter = {
-                "event": summary.event_types,
-                "exception": summary.exception_types,
-                "error": summary.error_codes,
-            }.get(kind)
-            if counter is not None:
-                counter[frame.name or "(none)"] += 1
-            if bedrock:
-                summary.typed_events[frame.event_name] += 1
+            summary.add(frame, bedrock)
+        for gap in decoded.gaps:
+            summary.add_gap(gap)
         return summary
+
+    def add(self, frame: CapturedFrame, bedrock: bool) -> None:
+        """Count one more frame (and its typed event's name if ``bedrock``)."""
+        self.frames += 1
+        self.bytes += frame.length
+        kind = frame.message_type or "(none)"
+        self.message_types[kind] += 1
+        counter = {
+            "event": self.event_types,
+            "exception": self.exception_types,
+            "error": self.error_codes,
+        }.get(kind)
+        if counter is not None:
+            counter[frame.name or "(none)"] += 1
+        if bedrock:
+            self.typed_events[frame.event_name] += 1
+
+    def add_gap(self, gap: Gap) -> None:
+        """Count one more run of bytes skipped by ``--resync``."""
+        self.gaps += 1
+        self.gap_bytes += gap.length
 
     def record(self) -> dict[str, Any]:
         """The counts as a JSON object."""
@@ -63,13 +79,17 @@ class Summary:
         }
         if self.typed_events:
             record["typed_events"] = dict(self.typed_events)
+        if self.gaps:
+            record["gaps"] = self.gaps
+            record["gap_bytes"] = self.gap_bytes
         return record
 
     def lines(self, fault: EventStreamError | None) -> list[str]:
         """The counts as aligned lines, and the ``fault`` that ended the capture, if any."""
 
         def counts(counter: Counter[str]) -> str:
-            return " ".join(f"{name}={n}" for name, n in counter.items()) or "none"
+            shown = (f"{escape_controls(name)}={n}" for name, n in counter.items())
+            return " ".join(shown) or "none"
 
         rows = [
             ("frames", f"{self.frames} ({self.bytes:,} of {self.size:,} bytes)"),
@@ -80,23 +100,24 @@ class Summary:
         ]
         if self.typed_events:
             rows.append(("typed events", counts(self.typed_events)))
+        if self.gaps:
+            rows.append(("gaps", f"{self.gaps} ({self.gap_bytes:,} bytes skipped)"))
         if fault is not None:
             rows.append(("fault", f"{type(fault).__name__} at byte {fault.offset}"))
         width = max(len(label) for label, _ in rows)
         return [f"{label:<{width}}  {value}" for label, value in rows]
 
 
-def fault_lines(decoded: Decoded, loaded: LoadedInput) -> list[str]:
-    """What the fault that ended ``decoded`` was, where, what it left, and a format hint."""
-    fault = decoded.fault
-    assert fault is not None
-    lines = [f"error: {fault}"]
+def fault_lines(fault: EventStreamError, summary: Summary, loaded: LoadedInput) -> list[str]:
+    """What the ``fault`` was, where, what it left (``summary``), and a format hint."""
+    lines = [f"error: {escape_controls(str(fault))}"]
     where = (
         f"the frame starts at byte {fault.frame_offset}"
         if fault.frame_offset is not None
         else "at the end of the input"
     )
-    lines.append(f"  {type(fault).__name__}; {where}; {decoded_before(decoded)}")
+    before = decoded_before(summary.frames, summary.bytes)
+    lines.append(f"  {type(fault).__name__}; {where}; {before}")
     if loaded.detected and loaded.ambiguous:
         others = ", ".join(f for f in INPUT_FORMATS if f != loaded.format)
         lines.append(

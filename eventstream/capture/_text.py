@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._headers import HEADER_TYPES, HeaderValue
@@ -23,7 +24,52 @@ from ..bedrock import (
 from ..bedrock._json import json_text, pairs_text
 from ..bedrock._wire import to_wire
 
-__all__: list[str] = []
+__all__ = ["escape_controls", "escape_json_controls"]
+
+# What a terminal acts on rather than shows: C0 and C1 controls (ESC and CSI start escape
+# sequences that retitle or clear it), DEL, the line and paragraph separators, the bidi
+# controls that reorder a line (Trojan Source, CVE-2021-42574), zero-width characters and
+# the byte order mark; and lone surrogates (undecodable bytes kept by surrogateescape).
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+    "\ufff9-\ufffb\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match[0]
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` safe to show on a terminal: every control character (bar those in ``keep``)
+    written as a Python-style escape (``\\x1b``, ``\\n``, ``\\u202e``).
+
+    Everything the tools show of a capture goes through this one function.
+    """
+    if _CONTROLS.search(text) is None:
+        return text
+    if keep:
+        return _CONTROLS.sub(lambda m: m[0] if m[0] in keep else _escaped(m), text)
+    return _CONTROLS.sub(_escaped, text)
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
+def escape_json_controls(line: str) -> str:
+    """A line of JSON with the control characters :func:`escape_controls` escapes written as
+    JSON ``\\u`` escapes: the same JSON, safe on a terminal (and a lone surrogate, which
+    no encoding can write, becomes the escape JSON allows for it)."""
+    if _CONTROLS.search(line) is None:
+        return line
+    return _CONTROLS.sub(_json_escaped, line)
 
 
 def preview_bytes(data: bytes) -> str:
@@ -35,12 +81,8 @@ def preview_bytes(data: bytes) -> str:
     except UnicodeDecodeError:
         text = None
     if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-            .replace("\t", "\\t")
-        )
+        # Backslashes doubled, so that an escape shown is never the capture's own text.
+        return escape_controls(text.replace("\\", "\\\\"))
     head = data[:32].hex(" ")
     return f"0x {head} ..." if len(data) > 32 else f"0x {head}"
 
