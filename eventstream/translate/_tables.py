@@ -105,6 +105,11 @@ ANTHROPIC_ONLY_ERRORS: Mapping[int, str] = {
 
 _BY_CODE = {row.bedrock: row for row in ERRORS}
 _ANTHROPIC_TYPE_BACK = {row.anthropic_type: row.bedrock for row in ERRORS if row.back}
+# Status and type together first: (424, api_error) is a model error, api_error alone a 500.
+_ANTHROPIC_PAIR_BACK = {
+    **{(row.anthropic_status, row.anthropic_type): row.bedrock for row in ERRORS},
+    **{(row.anthropic_status, row.anthropic_type): row.bedrock for row in ERRORS if row.back},
+}
 _OPENAI_TYPE_BACK = {row.openai_type: row.bedrock for row in ERRORS if row.back}
 _ANTHROPIC_BY_STATUS = {
     **ANTHROPIC_ONLY_ERRORS,
@@ -184,7 +189,9 @@ def from_anthropic_error(status: int | None, body: object) -> BedrockException:
     reads it; ``body`` is the parsed error object (or its bytes). ``status`` is ``None`` for
     a mid-stream ``error`` event."""
     kind, message = _error_fields(body)
-    code = _ANTHROPIC_TYPE_BACK.get(kind or "")
+    code = _ANTHROPIC_PAIR_BACK.get((status or 0, kind or "")) or _ANTHROPIC_TYPE_BACK.get(
+        kind or ""
+    )
     if code is None and kind in ANTHROPIC_ONLY_ERRORS.values():
         status = next(s for s, k in ANTHROPIC_ONLY_ERRORS.items() if k == kind)
     if code is None:
@@ -195,7 +202,7 @@ def from_anthropic_error(status: int | None, body: object) -> BedrockException:
 def from_openai_error(status: int | None, body: object) -> BedrockException:
     """The Bedrock error an OpenAI error stands for: its ``code`` when that is a Bedrock code
     (what :func:`openai_error` writes), else its status, else its ``type``; ``status`` is
-    ``None`` mid-stream."""
+    ``None`` mid-stream. ``body`` is the response's JSON (or bytes) or the error object."""
     error = _error_object(body)
     code_value = error.get("code")
     message = error.get("message")
@@ -220,6 +227,8 @@ def _error_object(body: object) -> dict[str, Any]:
         error = body.get("error")
         if isinstance(error, dict):
             return error
+        if "message" in body or "code" in body:
+            return body  # the error object itself (what the openai SDK keeps as ``body``)
     return {}
 
 
