@@ -213,12 +213,15 @@ class StreamStalledError(EventStreamError):
     number of bytes received, ``frame_index`` and ``frame_offset`` the frame waited for.
     ``messages`` holds every message the iteration had yielded when one of our timeouts was
     on (else it is empty: nothing was kept), and from ``bedrock.aevents`` ``events`` holds
-    them typed, so ``bedrock.reassemble(exc.events)`` is the answer so far.
+    them typed, so ``bedrock.reassemble(exc.events)`` is the answer so far. Memory stays
+    bounded: only the messages of a stream's first ``eventstream._io.KEPT_LIMIT`` bytes
+    (16 MiB) are kept, and ``messages_whole`` is false when there were more.
     """
 
     retryable: ClassVar[bool] = True
     # Typed loosely, like ``messages``: the Bedrock layer is above this module.
     events: tuple[Any, ...] = ()
+    messages_whole: bool = True
 
     def __init__(
         self, message: str, *, timeout_name: str, timeout: float | None, **where: int | None

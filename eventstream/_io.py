@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["iter_messages", "aiter_messages", "iter_frames", "aiter_frames", "DEFAULT_READ_SIZE"]
 
+#: Bytes of a stream within which an async iteration with a timeout keeps its messages, so
+#: that a stall can carry them (``StreamStalledError.messages``); past it, memory stays flat.
+KEPT_LIMIT = 16 * 2**20
+
 #: Bytes asked of a ``read()`` source at a time.
 DEFAULT_READ_SIZE = 64 * 1024
 
@@ -181,7 +185,11 @@ def _position(decoder: Decoder) -> dict[str, int | None]:
 
 
 def _stalled(
-    decoder: Decoder, timeout: float | None, cause: BaseException | None, kept: list[Any] | None
+    decoder: Decoder,
+    timeout: float | None,
+    cause: BaseException | None,
+    kept: list[Any] | None,
+    whole: bool = True,
 ) -> StreamStalledError:
     """The error for a stall: ``timeout`` is ours, else the source's read timed out."""
     received = decoder.offset + decoder.pending
@@ -197,9 +205,12 @@ def _stalled(
         text = f"stalled: the source's read timed out ({type(cause).__name__}) {where}"
     else:
         text = f"stalled: nothing came within {name}={timeout:g} s, {where}"
+    if not whole:
+        text += f" (messages kept: those of its first {KEPT_LIMIT // 2**20} MiB only)"
     error = StreamStalledError(text, timeout_name=name, timeout=timeout, **_position(decoder))
     if kept:
         error.messages = tuple(item.message if type(item) is Frame else item for item in kept)
+    error.messages_whole = whole
     return error
 
 
@@ -219,7 +230,7 @@ class _Ending:
     iterator handed out (which raises :class:`DecoderStateError` on every call after one).
     """
 
-    __slots__ = ("what", "failure", "where", "closer", "events_of")
+    __slots__ = ("what", "failure", "where", "closer", "events_of", "kept_whole")
 
     def __init__(
         self,
@@ -232,12 +243,14 @@ class _Ending:
         self.where: dict[str, int | None] = {}
         self.closer = closer
         self.events_of = events_of
+        #: Whether what :meth:`kept` holds is every message so far (see KEPT_LIMIT).
+        self.kept_whole = True
 
     def fail(self, error: BaseException, decoder: Decoder) -> BaseException:
         """Record ``error``; return what to raise for it (a source's read timeout becomes a
         :class:`StreamStalledError`, and a stall gets its ``events``)."""
         if not isinstance(error, EventStreamError) and _timed_out(error):
-            error = _stalled(decoder, None, error, self.kept())
+            error = _stalled(decoder, None, error, self.kept(), self.kept_whole)
         if isinstance(error, StreamStalledError) and self.events_of is not None:
             error.events = self.events_of(error.messages)
         self.failure = error
@@ -688,6 +701,7 @@ async def _adecoded(
                 del chunk, items  # not alive while the next read happens
         else:
             watch = _Watch()
+            keep = kept.append
             cancelled = watch.cancelled
             limit = first_byte_timeout
             next_chunk = chunks.__anext__
@@ -700,22 +714,26 @@ async def _adecoded(
                     break
                 except cancelled:
                     if watch.ours():
-                        raise _stalled(decoder, limit, None, kept) from None
+                        raise _stalled(decoder, limit, None, kept, stream.kept_whole) from None
                     raise
                 finally:
                     watch.waiting = False
                 if watch.fired and watch.ours():  # a source that swallowed the cancellation
-                    raise _stalled(decoder, limit, None, kept)
+                    raise _stalled(decoder, limit, None, kept, stream.kept_whole)
                 if chunk:
                     limit = idle_timeout
                 if batched:
-                    for batch in _batched(_kept_items(take(chunk), kept, read)):
+                    for batch in _batched(_kept_items(take(chunk), keep, read)):
                         yield batch
                 else:
                     for item in take(chunk):
-                        kept.append(item)
+                        keep(item)
                         yield item if read is None else read(item)
                 del chunk
+                if decoder.offset > KEPT_LIMIT and keep is not _ignore:
+                    # Bounded: past the limit a stall carries the messages up to it only.
+                    keep = _ignore
+                    stream.kept_whole = False
         decoder.close()
     except GeneratorExit:
         raise
@@ -733,12 +751,16 @@ async def _adecoded(
 
 
 def _kept_items(
-    items: Iterator[Any], kept: list[Any], read: Callable[[Frame], Any] | None
+    items: Iterator[Any], keep: Callable[[Any], None], read: Callable[[Frame], Any] | None
 ) -> Iterator[Any]:
-    """``items`` (read, if ``read``), each first appended to ``kept`` (a stall's record)."""
+    """``items`` (read, if ``read``), each first given to ``keep`` (a stall's record)."""
     for item in items:
-        kept.append(item)
+        keep(item)
         yield item if read is None else read(item)
+
+
+def _ignore(item: Any) -> None:
+    """What keeps an item once :data:`KEPT_LIMIT` is reached: nothing."""
 
 
 def _async_stream(

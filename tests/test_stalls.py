@@ -476,3 +476,49 @@ def test_the_docs_relay_ends_a_stall_with_an_exception_frame_or_a_500() -> None:
         # Before the first event: an HTTP error boto3 retries by itself.
         status, headers, _ = run(lambda: main(server.url("/first")))
         assert (status, headers["x-amzn-ErrorType"]) == (500, "InternalServerException")
+
+
+# --- what a stall carries is bounded ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer", ["aiter_messages", "aevents"])
+def test_a_stall_keeps_the_messages_of_the_first_kept_limit_bytes_only(
+    monkeypatch: pytest.MonkeyPatch, layer: str
+) -> None:
+    # Before the bound, every message of a stream with a timeout on stayed in memory for the
+    # whole iteration: a long stream grew without limit. Now past KEPT_LIMIT nothing more is
+    # kept, and the stall says so.
+    from eventstream import _io  # noqa: PLC0415 (the limit is internal)
+
+    monkeypatch.setattr(_io, "KEPT_LIMIT", len(TWO))
+
+    async def source() -> AsyncIterator[bytes]:
+        for frame in FRAMES:  # one frame a read: the limit is passed after the third
+            yield frame
+        await asyncio.sleep(5)
+
+    async def main() -> tuple[list[Any], BaseException | None, float]:
+        if layer == "aevents":
+            return await _drain(br.aevents(source(), "converse", idle_timeout=STALL))
+        return await _drain(es.aiter_messages(source(), idle_timeout=STALL))
+
+    got, error, _ = run(main)
+    assert len(got) == len(FRAMES)
+    assert isinstance(error, es.StreamStalledError)
+    assert not error.messages_whole
+    assert list(error.messages) == MESSAGES[:3]  # those read before the limit was passed
+    assert "messages kept: those of its first" in str(error)
+    if layer == "aevents":
+        assert list(error.events) == EVENTS[:3]
+
+
+def test_a_stall_within_the_limit_keeps_every_message() -> None:
+    async def source() -> AsyncIterator[bytes]:
+        yield STREAM
+        await asyncio.sleep(5)
+
+    got, error, _ = run(lambda: _drain(es.aiter_messages(source(), idle_timeout=STALL)))
+    assert got == MESSAGES
+    assert isinstance(error, es.StreamStalledError)
+    assert error.messages_whole and list(error.messages) == MESSAGES
+    assert "messages kept" not in str(error)
