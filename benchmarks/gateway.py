@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import uvicorn
 from aiohttp import web
 from amazon_transcribe.eventstream import EventStreamMessageSerializer
@@ -139,10 +140,19 @@ def docs_gateway_namespace() -> dict[str, Any]:
     return namespace
 
 
+async def timed(chunks: AsyncIterator[bytes], idle_timeout: float) -> AsyncIterator[bytes]:
+    """``chunks``, each awaited for at most ``idle_timeout`` seconds: how a botocore-based
+    relay bounds its reads (botocore's EventStream has no timeout of its own)."""
+    while True:
+        try:
+            yield await asyncio.wait_for(anext(chunks), idle_timeout)
+        except StopAsyncIteration:
+            return
+
+
 def botocore_relay(namespace: dict[str, Any], per_read: bool) -> Any:
     """The docs' ``relay`` written with botocore's buffer, json and transcribe's serializer;
     ``per_read`` joins the frames of each read into one chunk, as ``relay_per_read`` does."""
-    timed = namespace["timed"]
 
     async def relay(upstream: Any, stream: str, idle_timeout: float) -> AsyncIterator[bytes]:
         buffer = EventStreamBuffer()
@@ -327,18 +337,14 @@ async def measure_idle(url: str, streams: int) -> float:
     return (after - before) / streams
 
 
-class _FakeUpstream:
-    """What the relays use of an httpx response, over chunks already in memory."""
+def upstream_of(chunks: list[bytes]) -> httpx.Response:
+    """An httpx response whose body is ``chunks`` already in memory, read as they are."""
 
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
             yield chunk
 
-    async def aclose(self) -> None:
-        pass
+    return httpx.Response(200, content=body())
 
 
 def measure_core(kind: str, chunks: list[bytes], repeat: int) -> float:
@@ -352,7 +358,7 @@ def measure_core(kind: str, chunks: list[bytes], repeat: int) -> float:
         relay = namespace["relay_per_read" if per_read else "relay"]
 
     async def run() -> int:
-        body = relay(_FakeUpstream(chunks), "converse", 60.0)
+        body = relay(upstream_of(chunks), "converse", 60.0)
         if not kind.startswith("botocore"):
             body = br.aencode_stream(body)
         return len(Decoder().feed(b"".join([chunk async for chunk in body])))

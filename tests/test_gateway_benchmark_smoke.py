@@ -8,7 +8,6 @@ import asyncio
 import importlib.util
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,20 +33,6 @@ def bench() -> ModuleType:
     return module
 
 
-class FakeUpstream:
-    """What the relays use of an httpx response: ``aiter_bytes()`` and ``aclose()``."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks, self.closed = chunks, False
-
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
 def _comparable(body: bytes) -> list[tuple[Any, ...]]:
     """Each event's headers and JSON payload, without Bedrock's random padding."""
     result = []
@@ -65,14 +50,14 @@ def test_every_relay_sends_the_same_events(bench: ModuleType, read_size: int) ->
     namespace = bench.docs_gateway_namespace()
 
     async def relayed(kind: str) -> tuple[list[bytes], bool]:
-        upstream = FakeUpstream(chunks)
+        upstream = bench.upstream_of(chunks)
         if kind.startswith("botocore"):
             relay = bench.botocore_relay(namespace, kind.endswith("per-read"))
             out = [chunk async for chunk in relay(upstream, "converse", 5.0)]
         else:
             relay = namespace["relay_per_read" if kind.endswith("per-read") else "relay"]
             out = [c async for c in br.aencode_stream(relay(upstream, "converse", 5.0))]
-        return out, upstream.closed
+        return out, upstream.is_closed
 
     results = {kind: asyncio.run(relayed(kind)) for kind in bench.KINDS}
     expected = _comparable(body)
