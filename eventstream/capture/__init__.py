@@ -6,6 +6,7 @@ public decoder and :mod:`eventstream.bedrock`, never the other way round. Only t
 ``__all__`` are public and stable.
 """
 
+from ._exchange import Exchange, Timing
 from ._formats import (
     EVENTSTREAM_CONTENT_TYPE,
     INPUT_FORMATS,
@@ -16,7 +17,6 @@ from ._formats import (
     load_input,
     open_input,
 )
-from ._exchange import Exchange, Timing
 from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, Gap, decode_frames
 from ._records import RecordError, frame_record, messages_from_jsonl, record_message
 from ._text import escape_controls, escape_json_controls
