@@ -416,11 +416,11 @@ def _reply(
         document["stopReason"] = document["stopReason"] or "end_turn"
     else:
         document = result.to_anthropic()
-        usage, metrics = dict(result.usage), dict(result.metrics)
+        usage = document.get("usage") or {}
         headers = [
             ("X-Amzn-Bedrock-Input-Token-Count", str(usage.get("input_tokens", 0))),
             ("X-Amzn-Bedrock-Output-Token-Count", str(usage.get("output_tokens", 0))),
-            ("X-Amzn-Bedrock-Invocation-Latency", str(metrics.get("invocationLatency", 0))),
+            ("X-Amzn-Bedrock-Invocation-Latency", str(round(seconds * 1000))),
         ]
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_bytes_as_base64)
     return plan_reply(
