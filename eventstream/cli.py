@@ -37,7 +37,9 @@ from ._console import (
     read_file,
 )
 from ._errors import EventStreamError
+from .awslambda import STREAMS as LAMBDA_STREAMS
 from .bedrock import STREAMS, Reassembled, StreamName
+from .bedrock.agent import STREAMS as AGENT_STREAMS
 from .capture import (
     INPUT_FORMATS,
     Body,
@@ -57,6 +59,7 @@ from .capture import (
 from .capture._records import error_record, reassembled_record
 from .capture._summary import Summary, fault_lines
 from .mock.cli import SERVE_EPILOG, add_serve_arguments, run_serve
+from .sagemaker import STREAMS as SAGEMAKER_STREAMS
 from .samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 __all__ = [
@@ -519,9 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decode.add_argument(
         "--stream",
-        choices=("auto", *STREAMS),
+        # Importing the service layers registers their streams with bedrock's reader.
+        choices=("auto", *STREAMS, *AGENT_STREAMS, *SAGEMAKER_STREAMS, *LAMBDA_STREAMS),
         default=None,
-        help="the Bedrock stream (implies --bedrock; default: detect it from the events)",
+        help="the stream: Bedrock Runtime's, Bedrock Agent Runtime's, SageMaker's or Lambda's "
+        "(implies --bedrock; default: detect it from the events)",
     )
     output = decode.add_mutually_exclusive_group()
     output.add_argument(
