@@ -11,9 +11,7 @@ service's table of streams: the declarations and their generated decoders and en
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import typing
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias, cast
@@ -369,7 +367,10 @@ class Service:
     def __init__(self, name: str, streams: Mapping[str, ServiceStream]) -> None:
         self.name = name
         self.streams = streams
-        for cls in {c for s in streams.values() for c in (*s.events, *_struct_classes(s))}:
+        # The events get the fast generated __init__ (a payload event is built by it per
+        # frame); nested shapes keep the dataclass's: decoding builds them through their
+        # slots anyway, and generating ~150 of them would double the import time.
+        for cls in {c for s in streams.values() for c in s.events}:
             install_init(cls)
         _register_service_streams(streams)
 
@@ -453,22 +454,6 @@ class Service:
     def stream_from_path(self, url: str) -> str | None:
         """The stream a request URL or path implies (its operation's path), or ``None``."""
         return next((s.name for s in self.streams.values() if s.matches_path(url)), None)
-
-
-def _struct_classes(stream: ServiceStream) -> Iterator[type]:
-    """Every declared structure an event of ``stream`` reaches (for their __init__)."""
-    seen: set[type] = set()
-    stack: list[object] = list(stream.events)
-    while stack:
-        hint = stack.pop()
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-            if hint in seen or not issubclass(hint, Struct):
-                continue
-            seen.add(hint)
-            stack.extend(typing.get_type_hints(hint).values())
-        else:
-            stack.extend(typing.get_args(hint))
-    return iter(seen)
 
 
 # Kept referenced: decoder_of and WireError are part of what this module re-exports.
