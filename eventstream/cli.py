@@ -91,8 +91,8 @@ OUTPUT_FORMATS = ("raw", "hex", "base64")
 
 #: Columns of the frame table and the widths they start at (a wider cell widens its column).
 _TABLE = {
-    False: (("#", "offset", "length", "type", "event", "payload"), (1, 6, 6, 5, 17, 20)),
-    True: (("#", "offset", "length", "event", "detail"), (1, 6, 6, 17, 20)),
+    False: (("#", "offset", "length", "type", "event", "payload"), (2, 6, 6, 5, 17, 20)),
+    True: (("#", "offset", "length", "event", "detail"), (2, 6, 6, 19, 20)),
 }
 
 

@@ -254,7 +254,11 @@ def decode_capture(
     def start() -> tuple[LoadedInput, CaptureDecoder, BinaryIO]:
         file = opener()
         try:
-            loaded = open_input(file, input_format)
+            if isinstance(file, io.BytesIO):
+                # In memory already: the body keeps its bytes (``body.data``) at no cost.
+                loaded = load_input(file.getvalue(), input_format)
+            else:
+                loaded = open_input(file, input_format)
             body = _chosen(loaded, entry)
         except BaseException:
             file.close()

@@ -15,7 +15,7 @@ import pytest
 
 import eventstream as es
 from eventstream import cli
-from eventstream._console import cells, fit
+from eventstream._console import TableWriter, cells, fit
 from tests.cli_support import ANSWER, ROOT, SAMPLE, SCRIPT, call, har, records, run, run_pty, shell
 from tests.support import shared_path
 
@@ -92,8 +92,8 @@ def test_input_format_override_and_its_errors() -> None:
 def test_table_on_a_terminal_and_json_lines_through_a_pipe() -> None:
     code, shown, _, _ = run_pty([str(SCRIPT), "decode", "--sample"])
     assert code == 0
-    assert re.search(r"^ #  offset  length  type   event  payload$", shown, re.M)
-    assert re.search(r"^ 0       0     652  event  chunk  \{\"bytes\":\"eyJ0", shown, re.M)
+    assert re.search(r"^ #  offset  length  type   event\s+payload$", shown, re.M)
+    assert re.search(r"^ 0       0     652  event  chunk\s+\{\"bytes\":\"eyJ0", shown, re.M)
     assert "add --bedrock for typed events" in shown  # the note on stderr, same terminal
     piped = run("decode", "--sample")
     assert piped.returncode == 0 and len(records(piped.stdout)) == 15
@@ -101,9 +101,15 @@ def test_table_on_a_terminal_and_json_lines_through_a_pipe() -> None:
 
 def test_tables_fit_the_terminal_width() -> None:
     for width in (60, 100, 160):
-        lines = cli.table_lines(["#", "event", "detail"], [["0", "x", "é" * 300]], width)
+        table = TableWriter(["#", "event", "detail"], [1, 1, 20], width)
+        lines = [*table.head(), table.row(["0", "x", "é" * 300])]
         assert all(cells(line) <= width for line in lines), width
         assert lines[2].endswith("…")
+    # Rows are written as they come: a wider cell widens its column from that row on.
+    table = TableWriter(["#", "event", "detail"], [2, 5, 20], 80)
+    assert table.row(["1", "chunk", "a"]) == " 1  chunk  a"
+    assert table.row(["100", "chunk", "b"]) == "100  chunk  b"
+    assert table.row(["2", "\x1b[2J", "c\x9b"]) == "  2  \\x1b[2J  c\\x9b"  # escaped
     # Wide characters take two cells.
     assert fit("👋" * 10, 7) == "👋👋👋…"
 
@@ -112,7 +118,7 @@ def test_bedrock_table_and_reassembled_answer() -> None:
     code, out, _ = call("decode", "--bedrock", "--table", "--sample")
     text = out.decode()
     assert code == 0
-    assert ' 2     899     262  content_block_delta  [0] text_delta "I\'ll check"' in text
+    assert ' 2     899     262  content_block_delta  [0] text_delta "I\'ll check"' in text, text
     assert "reassembled (invoke stream, complete):" in text
     assert f"  text         {ANSWER}" in text
     assert '               input {"location": "Paris, France", "unit": "celsius"}' in text
@@ -179,7 +185,7 @@ def test_corrupt_frame_in_the_middle_on_a_terminal() -> None:
     finally:
         shutil.rmtree(path.parent)
     assert code == cli.EXIT_STREAM_ERROR
-    assert re.search(r"^2     899     262  content_block_delta", shown, re.M)
+    assert re.search(r"^ 2     899     262  content_block_delta", shown, re.M)
     assert not re.search(r"^3 ", shown, re.M)  # nothing past the fault
     assert "eventstream: error: frame 3, byte 1431: message checksum mismatch" in shown
     assert "MessageChecksumError; the frame starts at byte 1161; 3 frames (1,161 bytes)" in shown
@@ -245,7 +251,7 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
     code, shown, stdout, _ = run_pty(command, stdout=False, stderr=True)
     assert code == 0
     assert len(stdout.splitlines()) == count  # the frames, all of them, on the pipe
-    assert "\rdecoding [" in shown and "\rwriting  [" in shown
+    assert "\rdecoding [" in shown  # one pass: each frame is written as it is decoded
     assert f"100%  {size / 2**20:.1f}/{size / 2**20:.1f} MiB" in shown
     assert shown.endswith("\r")  # the bar is wiped at the end
     piped = run("decode", "--json", str(tmp_path / "big.bin"))

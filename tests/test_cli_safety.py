@@ -211,7 +211,7 @@ def _two_stream_har() -> bytes:
 
 def test_har_entries_are_numbered_alike_and_every_record_has_its_source() -> None:
     har = _two_stream_har()
-    code, out, err = call("decode", "--json", "--bedrock", stdin=har)
+    _, out, err = call("decode", "--json", "--bedrock", stdin=har)
     lines = records(out)
     assert all("source" in line for line in lines)  # frames, reassembled, summary alike
     sources = {line["source"] for line in lines}
@@ -239,7 +239,7 @@ def test_decode_capture_refuses_a_stream_name_that_is_not_one() -> None:
 
 def test_repr_of_large_typed_events_is_bounded() -> None:
     chunk = br.Chunk(bytes=b"\x00" * (1 << 20))
-    assert len(repr(chunk)) < 300 and "1048576 bytes" in repr(chunk)
+    assert len(repr(chunk)) < 2 * 2048 and "1048576 bytes" in repr(chunk)
     assert len(chunk._repr_html_()) < 3000
     text = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="x" * (1 << 20)))
     assert len(repr(text)) < 2 * 2048 and "1048576 characters" in repr(text)

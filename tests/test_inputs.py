@@ -219,7 +219,12 @@ def test_har_keeps_only_event_stream_responses_in_both_encodings() -> None:
     assert [b.data for b in loaded.bodies] == [SAMPLE, converse]
     assert [b.stream_hint for b in loaded.bodies] == ["invoke", "converse"]
     assert loaded.bodies[0].label == f"entry 1: POST {INVOKE_URL}"
-    assert "Latin-1" in (loaded.bodies[1].label or "")
+    # How a text body was read is said in the note, not on the label (a record's "source").
+    assert loaded.bodies[1].label == (
+        "entry 2: POST https://bedrock-runtime.us-west-2.amazonaws.com/model/m/converse-stream?x=1"
+    )
+    assert "entry 2's text content read as Latin-1" in loaded.note
+    assert [b.entry for b in loaded.bodies] == [1, 2]
     assert "2 of 4 entries" in loaded.note and "1 more have no saved body" in loaded.note
 
 
@@ -241,7 +246,7 @@ def test_har_text_body_in_utf8_and_errors() -> None:
     loaded = inputs.load_input(har(har_entry(INVOKE_URL, content)))
     # Read as Latin-1 the "é" would be one byte, and the frame's CRC would fail.
     assert loaded.bodies[0].data == frame
-    assert "UTF-8" in (loaded.bodies[0].label or "")
+    assert "text content read as UTF-8" in loaded.note
     with pytest.raises(inputs.InputFormatError, match=r"response types found: text/html"):
         inputs.load_input(har(har_entry("https://e.com/", {"mimeType": "text/html", "text": "x"})))
     bad = {"mimeType": EVENTSTREAM, "encoding": "base64", "text": "**"}

@@ -147,7 +147,7 @@ def test_a_har_entry_is_chosen_by_number() -> None:
     second = notebook.decode_capture(har, entry=1)
     assert second.stream == "converse" and second.body.label is not None
     assert "entry 1: POST https://h/model/m/converse-stream" in _html_text(second._repr_html_())
-    with pytest.raises(es.EventStreamError, match="holds 2 event streams"):
+    with pytest.raises(es.EventStreamError, match="its event streams are entries 0, 1"):
         notebook.decode_capture(har, entry=2)
 
 

@@ -91,8 +91,8 @@ MAX_REPR = 2048
 
 def _short_repr(value: object) -> str:
     """``repr(value)``, cut to about :data:`MAX_REPR` characters with its length said."""
-    if isinstance(value, bytes | bytearray) and len(value) > 64:
-        return f"{bytes(value[:48])!r} + ... ({len(value)} bytes)"
+    if isinstance(value, bytes | bytearray) and len(value) > MAX_REPR // 4:
+        return f"{bytes(value[: MAX_REPR // 4])!r} + ... ({len(value)} bytes)"
     if isinstance(value, str) and len(value) > MAX_REPR:
         return f"{value[: MAX_REPR - 48]!r} + ... ({len(value)} characters)"
     shown = repr(value)
