@@ -134,6 +134,8 @@ class Fault:
         if self.kind == "cut":
             if self.byte is None:
                 raise FaultSpecError("fault 'cut' needs '@FRAME:BYTES' (e.g. cut@2:10)")
+            if self.byte == 0:
+                raise FaultSpecError("fault 'cut': ':0' is no cut inside a frame (BYTES >= 1)")
         elif self.byte is not None:
             raise FaultSpecError(f"{where} takes no ':{self.byte}' (only cut does)")
         byte: object = self.byte

@@ -17,7 +17,7 @@ from ._faults import parse_faults
 from ._script import Script, Timing, ToolCall, script_from_json
 from ._server import MockServer
 
-__all__ = ["add_serve_arguments", "run_serve"]
+__all__ = ["SERVE_EPILOG", "add_serve_arguments", "server_from_args", "run_serve"]
 
 SERVE_EPILOG = """\
 faults (docs/testing.md): exception=TYPE@N, error-frame@N, http=STATUS[,type=Code],
@@ -95,23 +95,27 @@ def _script(args: argparse.Namespace) -> Script:
     return script
 
 
-def run_serve(
-    args: argparse.Namespace, write: Callable[[str], None], note: Callable[[str], None]
-) -> int:
-    """Serve as ``args`` say; ``write`` prints the URL (first), ``note`` the rest. Runs until
-    interrupted; a bad argument raises an ``EventStreamError`` naming it."""
-    faults = parse_faults(";".join(args.fault))
-    timing = Timing(args.first_event, args.rate, args.jitter, args.speed)
-    server = MockServer(
+def server_from_args(args: argparse.Namespace) -> MockServer:
+    """The (not yet started) server the ``serve`` arguments describe."""
+    return MockServer(
         args.captures,
         script=_script(args),
-        faults=faults,
-        timing=timing,
+        faults=parse_faults(";".join(args.fault)),
+        timing=Timing(args.first_event, args.rate, args.jitter, args.speed),
         journal=args.journal,
         host=args.host,
         port=args.port,
         seed=args.seed,
     )
+
+
+def run_serve(
+    args: argparse.Namespace, write: Callable[[str], None], note: Callable[[str], None]
+) -> int:
+    """Serve as ``args`` say; ``write`` prints the URL (first), ``note`` the rest. Runs until
+    interrupted; a bad argument raises an ``EventStreamError`` naming it."""
+    server = server_from_args(args)
+    faults = server.faults
     server.start()
     write(server.url)
     served = [r.label for r in server.responses.recordings] or ["the script"]
