@@ -634,9 +634,9 @@ def _not_parsable_stream(fmt: InputFormat, piece: bytes, base: int) -> InputForm
 
 
 def _head_for_detection(head: bytes) -> bytes:
-    """A head cut where a text format can be read to: after its last line, else at a multiple
-    of four characters (whole bytes of hex, whole quanta of base64)."""
-    cut = head.rfind(b"\n") + 1
+    """A head cut where a text format can be read to: after its last line, else after its last
+    separator, else at a multiple of four characters (whole bytes of hex, quanta of base64)."""
+    cut = head.rfind(b"\n") + 1 or max(head.rfind(c) for c in (b" ", b"\t", b",", b":")) + 1
     return head[:cut] if cut else head[: len(head) - len(head) % 4]
 
 
@@ -684,9 +684,11 @@ def open_input(
     data = bytes(head)
     if ended:
         return load_input(data, input_format)
-    fmt = input_format
+    fmt: str | None = input_format
     if fmt is None:
-        fmt = _detect(_head_for_detection(data))[0]
+        # A JSON document (HAR) cannot be told from a cut head: it is read whole below.
+        is_json = data.removeprefix(_BOM)[:4096].lstrip().startswith(b"{")
+        fmt = "document" if is_json else _detect(_head_for_detection(data))[0]
     if fmt == "raw":
         why = "binary, but the first 12 bytes are not a valid event-stream prelude"
         note = f"raw bytes ({shown}{why})"
@@ -695,11 +697,13 @@ def open_input(
         reads = (_hex_reads if fmt == "hex" else _base64_reads)(data, file, read_size)
         given = input_format is not None
         note = f"{fmt} (as given)" if given else f"{fmt} text ({shown}decoded as it is read)"
-        return LoadedInput(fmt, (Body(b"", reads=reads),), note, detected=not given)
+        text_format: InputFormat = "hex" if fmt == "hex" else "base64"
+        return LoadedInput(text_format, (Body(b"", reads=reads),), note, detected=not given)
     rest = file.read(MAX_DOCUMENT_BYTES + 1 - len(data))
     if len(data) + len(rest) > MAX_DOCUMENT_BYTES:
+        what = "a JSON (HAR)" if fmt in ("har", "document") else f"a {fmt}"
         raise InputFormatError(
-            f"the input is a {fmt} document larger than {MAX_DOCUMENT_BYTES >> 20} MiB, the "
+            f"the input is {what} document larger than {MAX_DOCUMENT_BYTES >> 20} MiB, the "
             "most read whole; extract the response body (for a HAR file: jq -r "
             "'.log.entries[N].response.content.text' | base64 -d > body.bin) and decode it"
         )

@@ -18,11 +18,13 @@ from .._message import Message
 from ..bedrock import (
     BedrockEvent,
     BedrockException,
+    Block,
     Chunk,
     ErrorFrame,
-    ReasoningBlock,
+    ImageBlock,
     Reassembled,
     TextBlock,
+    ToolResultBlock,
     ToolUseBlock,
     UnknownEvent,
     exception_body,
@@ -134,7 +136,16 @@ def event_record(frame: CapturedFrame) -> dict[str, Any]:
     return out
 
 
-def _block_record(block: TextBlock | ToolUseBlock | ReasoningBlock) -> dict[str, Any]:
+def _block_record(block: Block) -> dict[str, Any]:
+    if isinstance(block, ToolResultBlock):
+        return {
+            "type": "tool_result",
+            "tool_use_id": block.tool_use_id,
+            "status": block.status,
+            "content": [to_wire(piece) for piece in block.content],
+        }
+    if isinstance(block, ImageBlock):
+        return {"type": "image", "format": block.format, "bytes": len(block.data)}
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text, "citations": len(block.citations)}
     if isinstance(block, ToolUseBlock):
@@ -161,7 +172,7 @@ def _figures(value: object) -> dict[str, Any]:
         return {}
     if isinstance(value, Mapping):
         return dict(value)
-    return cast(dict[str, Any], to_wire(cast(Any, value)))
+    return to_wire(cast(Any, value))
 
 
 def reassembled_record(result: Reassembled, stream: str | None) -> dict[str, Any]:
