@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, overload
 
+from . import capture
 from ._errors import ConfigurationError, EventStreamError
 from ._message import Message
 from .bedrock import STREAMS, Reassembled, StreamName, TypedEvent
@@ -38,7 +39,11 @@ from .capture import (
 from .capture._summary import decoded_before
 from .samples import sample_bytes
 
-__all__ = ["DecodedStream", "decode_capture", "to_dataframe", "InputFormatError"]
+__all__ = [
+    "DecodedStream", "decode_capture", "to_dataframe", "InputFormatError",
+    # timelines and stream lists (eventstream.capture builds them)
+    "timeline", "plot_timeline", "streams",
+]  # fmt: skip
 
 #: Rows :meth:`DecodedStream._repr_html_` shows before it says how many more there are.
 MAX_HTML_ROWS = 200
@@ -489,3 +494,39 @@ def _stream_html(stream: DecodedStream) -> str:
         parts.append(_reassembled_html(stream.reassembled, stream.stream))
     parts.append("</div>")
     return "".join(parts)
+
+
+# --- timelines and the streams of an input --------------------------------------------------
+
+_Source = Decoded | bytes | bytearray | memoryview | str | os.PathLike[str]
+
+
+def timeline(source: _Source, *, entry: int | None = None) -> capture.Timeline:
+    """Each frame's offset, size, event type and arrival, and the stream's figures (time to
+    first byte and token, tokens per second) when the capture has times (pcap, HAR).
+
+    ``source`` is a decoded stream or anything :func:`decode_capture` takes (``entry`` picks
+    the stream). Plain data: ``rows()`` or ``to_dataframe()`` give the table.
+    """
+    decoded = source if isinstance(source, Decoded) else decode_capture(source, entry=entry)
+    return capture.timeline(decoded)
+
+
+def plot_timeline(
+    source: _Source | capture.Timeline, *, entry: int | None = None, title: str | None = None
+) -> Any:
+    """The :func:`timeline` as a ``matplotlib.figure.Figure``; needs matplotlib
+    (``pip install 'eventstream[plot]'``), imported only when called."""
+    data = source if isinstance(source, capture.Timeline) else timeline(source, entry=entry)
+    return capture.plot_timeline(data, title=title)
+
+
+def streams(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str],
+) -> list[capture.StreamInfo]:
+    """The event streams in a capture (a HAR file, a pcap, ...): for each, the ``entry`` that
+    :func:`decode_capture` takes, its URL or endpoints, status, content type, size in bytes,
+    frame count and fault. A path is read as it is decoded (bounded memory)."""
+    with _opener(source, None)() as file:
+        loaded = load_input(file.getvalue()) if isinstance(file, io.BytesIO) else open_input(file)
+        return capture.list_streams(loaded.bodies)

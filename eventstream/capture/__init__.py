@@ -20,6 +20,14 @@ from ._formats import (
 from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, Gap, decode_frames
 from ._records import RecordError, frame_record, messages_from_jsonl, record_message
 from ._text import escape_controls, escape_json_controls
+from ._timeline import (
+    StreamInfo,
+    Timeline,
+    TimelinePoint,
+    list_streams,
+    plot_timeline,
+    timeline,
+)
 
 __all__ = [
     # input formats
@@ -45,6 +53,13 @@ __all__ = [
     "record_message",
     "messages_from_jsonl",
     "RecordError",
+    # timelines and stream lists
+    "timeline",
+    "Timeline",
+    "TimelinePoint",
+    "plot_timeline",
+    "list_streams",
+    "StreamInfo",
     # text for terminals
     "escape_controls",
     "escape_json_controls",
