@@ -15,7 +15,7 @@ import keyword
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,6 @@ class Service:
     streams: dict[str, str]  # operation -> stream name
     #: Status of an exception the model gives none (sagemaker-runtime's stream errors).
     default_status: int = 500
-    #: One-line docstrings of the event classes, by shape name (the rest say the model's name).
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 SERVICES = [
@@ -245,7 +243,7 @@ class Writer:
         ]
 
     def event(self, event_type: str, shape: Shape) -> list[str]:
-        doc = self.service.notes.get(shape.name, f"A ``{event_type}`` event (``{shape.name}``).")
+        doc = f"The ``{event_type}`` event (``{shape.name}``)."
         lines = [_DECORATOR, f"class {shape.name}(ServiceEvent):", f'    """{doc}"""', ""]
         lines.append(f"    event_type: ClassVar[str] = {event_type!r}")
         for member, member_shape in shape.members.items():
@@ -331,11 +329,12 @@ class Writer:
         exported += [s.name for _, s in self.exceptions.values()]
         exported.append("STREAMS")
         head = [
-            f'"""{self.service.title} event streams, typed: one class per shape of the '
-            f"{self.service.name}",
-            f"service model (API {version}), written by tests/service_codegen.py from",
-            "botocore's JSON. Do not edit: regenerate (tests/test_services_codegen.py checks it",
-            'is current)."""',
+            f'"""{self.service.title}\'s event streams, typed (generated: do not edit).',
+            "",
+            f"One class per shape of the {self.service.name} service model (API {version}),",
+            "written by tests/service_codegen.py from botocore's JSON; regenerate with",
+            "``python -m tests.service_codegen`` (tests/test_services_codegen.py checks it).",
+            '"""',
             "",
             "from __future__ import annotations",
             "",

@@ -1,7 +1,9 @@
-"""AWS Lambda event streams, typed: one class per shape of the lambda
-service model (API 2015-03-31), written by tests/service_codegen.py from
-botocore's JSON. Do not edit: regenerate (tests/test_services_codegen.py checks it
-is current)."""
+"""AWS Lambda's event streams, typed (generated: do not edit).
+
+One class per shape of the lambda service model (API 2015-03-31),
+written by tests/service_codegen.py from botocore's JSON; regenerate with
+``python -m tests.service_codegen`` (tests/test_services_codegen.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InvokeResponseStreamUpdate(ServiceEvent):
-    """A ``PayloadChunk`` event (``InvokeResponseStreamUpdate``)."""
+    """The ``PayloadChunk`` event (``InvokeResponseStreamUpdate``)."""
 
     event_type: ClassVar[str] = "PayloadChunk"
     payload_field: ClassVar[str | None] = "payload"
@@ -28,7 +30,7 @@ class InvokeResponseStreamUpdate(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InvokeWithResponseStreamCompleteEvent(ServiceEvent):
-    """A ``InvokeComplete`` event (``InvokeWithResponseStreamCompleteEvent``)."""
+    """The ``InvokeComplete`` event (``InvokeWithResponseStreamCompleteEvent``)."""
 
     event_type: ClassVar[str] = "InvokeComplete"
     error_code: str | None = field(default=None, metadata={"wire": "ErrorCode"})

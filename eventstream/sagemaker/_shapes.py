@@ -1,7 +1,9 @@
-"""Amazon SageMaker Runtime event streams, typed: one class per shape of the sagemaker-runtime
-service model (API 2017-05-13), written by tests/service_codegen.py from
-botocore's JSON. Do not edit: regenerate (tests/test_services_codegen.py checks it
-is current)."""
+"""Amazon SageMaker Runtime's event streams, typed (generated: do not edit).
+
+One class per shape of the sagemaker-runtime service model (API 2017-05-13),
+written by tests/service_codegen.py from botocore's JSON; regenerate with
+``python -m tests.service_codegen`` (tests/test_services_codegen.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PayloadPart(ServiceEvent):
-    """A ``PayloadPart`` event (``PayloadPart``)."""
+    """The ``PayloadPart`` event (``PayloadPart``)."""
 
     event_type: ClassVar[str] = "PayloadPart"
     payload_field: ClassVar[str | None] = "bytes"

@@ -1,7 +1,9 @@
-"""Amazon Bedrock Agent Runtime event streams, typed: one class per shape of the bedrock-agent-runtime
-service model (API 2023-07-26), written by tests/service_codegen.py from
-botocore's JSON. Do not edit: regenerate (tests/test_services_codegen.py checks it
-is current)."""
+"""Amazon Bedrock Agent Runtime's event streams, typed (generated: do not edit).
+
+One class per shape of the bedrock-agent-runtime service model (API 2023-07-26),
+written by tests/service_codegen.py from botocore's JSON; regenerate with
+``python -m tests.service_codegen`` (tests/test_services_codegen.py checks it).
+"""
 
 # ruff: noqa: E501
 from __future__ import annotations
@@ -213,7 +215,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PayloadPart(ServiceEvent):
-    """A ``chunk`` event (``PayloadPart``)."""
+    """The ``chunk`` event (``PayloadPart``)."""
 
     event_type: ClassVar[str] = "chunk"
     attribution: Attribution | None = None
@@ -222,7 +224,7 @@ class PayloadPart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FilePart(ServiceEvent):
-    """A ``files`` event (``FilePart``)."""
+    """The ``files`` event (``FilePart``)."""
 
     event_type: ClassVar[str] = "files"
     files: tuple[OutputFile, ...] | None = None
@@ -230,7 +232,7 @@ class FilePart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ReturnControlPayload(ServiceEvent):
-    """A ``returnControl`` event (``ReturnControlPayload``)."""
+    """The ``returnControl`` event (``ReturnControlPayload``)."""
 
     event_type: ClassVar[str] = "returnControl"
     invocation_id: str | None = None
@@ -239,7 +241,7 @@ class ReturnControlPayload(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class TracePart(ServiceEvent):
-    """A ``trace`` event (``TracePart``)."""
+    """The ``trace`` event (``TracePart``)."""
 
     event_type: ClassVar[str] = "trace"
     agent_alias_id: str | None = None
@@ -254,7 +256,7 @@ class TracePart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InlineAgentPayloadPart(ServiceEvent):
-    """A ``chunk`` event (``InlineAgentPayloadPart``)."""
+    """The ``chunk`` event (``InlineAgentPayloadPart``)."""
 
     event_type: ClassVar[str] = "chunk"
     attribution: Attribution | None = None
@@ -263,7 +265,7 @@ class InlineAgentPayloadPart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InlineAgentFilePart(ServiceEvent):
-    """A ``files`` event (``InlineAgentFilePart``)."""
+    """The ``files`` event (``InlineAgentFilePart``)."""
 
     event_type: ClassVar[str] = "files"
     files: tuple[OutputFile, ...] | None = None
@@ -271,7 +273,7 @@ class InlineAgentFilePart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InlineAgentReturnControlPayload(ServiceEvent):
-    """A ``returnControl`` event (``InlineAgentReturnControlPayload``)."""
+    """The ``returnControl`` event (``InlineAgentReturnControlPayload``)."""
 
     event_type: ClassVar[str] = "returnControl"
     invocation_id: str | None = None
@@ -280,7 +282,7 @@ class InlineAgentReturnControlPayload(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class InlineAgentTracePart(ServiceEvent):
-    """A ``trace`` event (``InlineAgentTracePart``)."""
+    """The ``trace`` event (``InlineAgentTracePart``)."""
 
     event_type: ClassVar[str] = "trace"
     caller_chain: tuple[Caller, ...] | None = None
@@ -292,7 +294,7 @@ class InlineAgentTracePart(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FlowCompletionEvent(ServiceEvent):
-    """A ``flowCompletionEvent`` event (``FlowCompletionEvent``)."""
+    """The ``flowCompletionEvent`` event (``FlowCompletionEvent``)."""
 
     event_type: ClassVar[str] = "flowCompletionEvent"
     completion_reason: str
@@ -300,7 +302,7 @@ class FlowCompletionEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FlowMultiTurnInputRequestEvent(ServiceEvent):
-    """A ``flowMultiTurnInputRequestEvent`` event (``FlowMultiTurnInputRequestEvent``)."""
+    """The ``flowMultiTurnInputRequestEvent`` event (``FlowMultiTurnInputRequestEvent``)."""
 
     event_type: ClassVar[str] = "flowMultiTurnInputRequestEvent"
     content: FlowMultiTurnInputContent
@@ -310,7 +312,7 @@ class FlowMultiTurnInputRequestEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FlowOutputEvent(ServiceEvent):
-    """A ``flowOutputEvent`` event (``FlowOutputEvent``)."""
+    """The ``flowOutputEvent`` event (``FlowOutputEvent``)."""
 
     event_type: ClassVar[str] = "flowOutputEvent"
     content: FlowOutputContent
@@ -320,7 +322,7 @@ class FlowOutputEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FlowTraceEvent(ServiceEvent):
-    """A ``flowTraceEvent`` event (``FlowTraceEvent``)."""
+    """The ``flowTraceEvent`` event (``FlowTraceEvent``)."""
 
     event_type: ClassVar[str] = "flowTraceEvent"
     trace: FlowTrace
@@ -328,7 +330,7 @@ class FlowTraceEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CitationEvent(ServiceEvent):
-    """A ``citation`` event (``CitationEvent``)."""
+    """The ``citation`` event (``CitationEvent``)."""
 
     event_type: ClassVar[str] = "citation"
     citation: Citation | None = None
@@ -338,7 +340,7 @@ class CitationEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class GuardrailEvent(ServiceEvent):
-    """A ``guardrail`` event (``GuardrailEvent``)."""
+    """The ``guardrail`` event (``GuardrailEvent``)."""
 
     event_type: ClassVar[str] = "guardrail"
     action: str | None = None
@@ -346,7 +348,7 @@ class GuardrailEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class RetrieveAndGenerateOutputEvent(ServiceEvent):
-    """A ``output`` event (``RetrieveAndGenerateOutputEvent``)."""
+    """The ``output`` event (``RetrieveAndGenerateOutputEvent``)."""
 
     event_type: ClassVar[str] = "output"
     text: str
@@ -354,7 +356,7 @@ class RetrieveAndGenerateOutputEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AnalyzePromptEvent(ServiceEvent):
-    """A ``analyzePromptEvent`` event (``AnalyzePromptEvent``)."""
+    """The ``analyzePromptEvent`` event (``AnalyzePromptEvent``)."""
 
     event_type: ClassVar[str] = "analyzePromptEvent"
     message: str | None = None
@@ -362,7 +364,7 @@ class AnalyzePromptEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class OptimizedPromptEvent(ServiceEvent):
-    """A ``optimizedPromptEvent`` event (``OptimizedPromptEvent``)."""
+    """The ``optimizedPromptEvent`` event (``OptimizedPromptEvent``)."""
 
     event_type: ClassVar[str] = "optimizedPromptEvent"
     optimized_prompt: OptimizedPrompt | None = None
@@ -370,7 +372,7 @@ class OptimizedPromptEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AgenticRetrieveResponseEvent(ServiceEvent):
-    """A ``responseEvent`` event (``AgenticRetrieveResponseEvent``)."""
+    """The ``responseEvent`` event (``AgenticRetrieveResponseEvent``)."""
 
     event_type: ClassVar[str] = "responseEvent"
     text: str
@@ -378,7 +380,7 @@ class AgenticRetrieveResponseEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AgenticRetrieveResultEvent(ServiceEvent):
-    """A ``result`` event (``AgenticRetrieveResultEvent``)."""
+    """The ``result`` event (``AgenticRetrieveResultEvent``)."""
 
     event_type: ClassVar[str] = "result"
     results: tuple[AgenticRetrieveResultItem, ...]
@@ -388,7 +390,7 @@ class AgenticRetrieveResultEvent(ServiceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AgenticRetrieveTraceEvent(ServiceEvent):
-    """A ``traceEvent`` event (``AgenticRetrieveTraceEvent``)."""
+    """The ``traceEvent`` event (``AgenticRetrieveTraceEvent``)."""
 
     event_type: ClassVar[str] = "traceEvent"
     attributes: AgenticRetrieveTraceEventAttributes
