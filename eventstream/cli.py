@@ -118,10 +118,13 @@ def _labelled(rows: Iterable[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def reassembled_lines(result: Reassembled, stream: str | None) -> list[str]:
-    """The reassembled message as labelled lines."""
+def reassembled_lines(result: Reassembled, stream: str | None, gaps: int = 0) -> list[str]:
+    """The reassembled message as labelled lines (``gaps``: runs of bytes ``--resync``
+    skipped, whose events it lacks)."""
     # Capitals on a terminal: an unfinished answer must not read as a finished one.
     status = result.status.replace("incomplete", "INCOMPLETE", 1)
+    if gaps:
+        status += f", BUT {gaps} GAP{'S' * (gaps != 1)} SKIPPED: parts may be missing"
     return [f"reassembled ({stream or 'unknown'} stream, {status}):", *_labelled(result.rows())]
 
 
@@ -372,6 +375,8 @@ def _decode_one(
             console.write_json({"summary": counts})
         if reassembled is not None:
             record = {"reassembled": reassembled_record(reassembled, decoder.stream)}
+            if summary.gaps:
+                record["reassembled"]["gaps"] = summary.gaps  # events may be missing
             if body.label is not None:
                 record["source"] = body.label
             console.write_json(record)
@@ -388,7 +393,7 @@ def _decode_one(
             console.write("(no frames)")
         if reassembled is not None and summary.frames:
             console.write()
-            for line in reassembled_lines(reassembled, decoder.stream):
+            for line in reassembled_lines(reassembled, decoder.stream, summary.gaps):
                 console.write(line)
     if first_misfit is not None:
         # Not a fault: the framing is sound and decoding went on; say where, on stderr too.
