@@ -527,20 +527,30 @@ _MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-3-5
 
 
 @st.composite
-def _anthropic_citation(draw: st.DrawFn) -> dict[str, Any]:
+def _anthropic_citation(draw: st.DrawFn) -> tuple[dict[str, Any], CitationDelta]:
+    """An Anthropic citation and, built from the same draws, the Converse citation it is."""
     cited = draw(_text(max_size=20))
+    quoted = (CitationSourceContent(text=cited),)
     if draw(st.booleans()):
-        start = draw(st.integers(0, 10_000))
+        start, document = draw(st.integers(0, 10_000)), draw(st.integers(0, 9))
+        title = draw(_text(max_size=12))
+        span = DocumentSpan(document_index=document, start=start, end=start + len(cited))
         return {
             "type": "char_location", "cited_text": cited,
-            "document_index": draw(st.integers(0, 9)), "document_title": draw(_text(max_size=12)),
+            "document_index": document, "document_title": title,
             "start_char_index": start, "end_char_index": start + len(cited),
-        }  # fmt: skip
+        }, CitationDelta(
+            title=title, source_content=quoted, location=CitationLocation(document_char=span)
+        )  # fmt: skip
+    url, title = "https://example.com/" + draw(_token("", 6)), draw(_text(max_size=12))
+    index = draw(_token("", 12))
     return {
         "type": "web_search_result_location", "cited_text": cited,
-        "url": "https://example.com/" + draw(_token("", 6)), "title": draw(_text(max_size=12)),
-        "encrypted_index": draw(_token("", 12)),
-    }  # fmt: skip
+        "url": url, "title": title, "encrypted_index": index,
+    }, CitationDelta(
+        title=title, source_content=quoted, location=CitationLocation(web=WebLocation(url=url)),
+        extra={"encrypted_index": index},  # Converse has no field for it
+    )  # fmt: skip
 
 
 @st.composite
@@ -551,12 +561,9 @@ def _invoke_block(draw: st.DrawFn, index: int, kind: str) -> list[_Step]:
         body = {"type": "content_block_start", "index": index, "content_block": content_block}
         return _Step(_chunk(body), (opened,), phase="start", block=index, kind=own)
 
-    def delta(delta: dict[str, Any], *effects: Effect, counted: bool = True) -> _Step:
+    def delta(delta: dict[str, Any], *effects: Effect) -> _Step:
         body = {"type": "content_block_delta", "index": index, "delta": delta}
-        # Reassembly takes no citations from Anthropic's deltas: such a delta is no block's.
-        return _Step(
-            _chunk(body), effects, block=index, phase="delta", kind=own if counted else None
-        )
+        return _Step(_chunk(body), effects, block=index, phase="delta", kind=own)
 
     steps: list[_Step]
     if kind == "text":
@@ -567,11 +574,10 @@ def _invoke_block(draw: st.DrawFn, index: int, kind: str) -> list[_Step]:
             delta({"type": "text_delta", "text": p}, ("text", index, p))
             for p in _pieces(draw, draw(_text()))
         ]
-        for citation in draw(st.lists(_anthropic_citation(), max_size=2)):
+        for citation, converse in draw(st.lists(_anthropic_citation(), max_size=2)):
             at = draw(st.integers(0, len(deltas)))
-            deltas.insert(
-                at, delta({"type": "citations_delta", "citation": citation}, counted=False)
-            )
+            cited = {"type": "citations_delta", "citation": citation}
+            deltas.insert(at, delta(cited, ("citation", index, converse)))
         steps += deltas
     elif kind == "tool_use":
         tool_id, name = draw(_token(f"toolu_bdrk_{index:02d}", 22)), draw(_TOOL_NAMES)

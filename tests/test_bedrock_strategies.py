@@ -95,8 +95,8 @@ def _some(kind: type, attribute: str) -> Callable[[bs.BedrockStream], bool]:
     return lambda d: any(getattr(b, attribute) for b in _blocks(kind, d))
 
 
-def _has(part: str, key: str) -> Callable[[bs.BedrockStream], bool]:
-    return lambda d: key in getattr(_expected(d), part)
+def _has(part: str, name: str) -> Callable[[bs.BedrockStream], bool]:
+    return lambda d: getattr(getattr(_expected(d), part), name, None) is not None
 
 
 REACHED: list[tuple[str, Any, Callable[[bs.BedrockStream], bool]]] = [
@@ -105,9 +105,10 @@ REACHED: list[tuple[str, Any, Callable[[bs.BedrockStream], bool]]] = [
     ("signed reasoning", ess.converse_streams(), _some(bedrock.ReasoningBlock, "signature")),
     ("redacted reasoning", ess.invoke_streams(), _some(bedrock.ReasoningBlock, "redacted_content")),
     ("citations", ess.converse_streams(), _some(bedrock.TextBlock, "citations")),
-    ("cache tokens", ess.converse_streams(), _has("usage", "cacheReadInputTokens")),
-    ("invoke cache tokens", ess.invoke_streams(), _has("usage", "cache_read_input_tokens")),
-    ("invocation metrics", ess.invoke_streams(), _has("metrics", "invocationLatency")),
+    ("cache tokens", ess.converse_streams(), _has("usage", "cache_read_input_tokens")),
+    ("invoke cache tokens", ess.invoke_streams(), _has("usage", "cache_write_input_tokens")),
+    ("invocation metrics", ess.invoke_streams(),
+     lambda d: "firstByteLatency" in getattr(_expected(d).metrics, "extra", {})),
     ("a stop sequence", ess.invoke_streams(), lambda d: _expected(d).stop_sequence is not None),
     ("an in-band error chunk", ess.interrupted_streams("invoke"),
      lambda d: _expected(d).errors[0].status_code is None),

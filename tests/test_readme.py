@@ -189,5 +189,5 @@ def test_the_bedrock_block_reads_the_events_and_reassembles_them(runs: list[Ran]
     assert (result.text, result.stop_reason, result.complete) == ("Hello, world", None, False)
     assert [error.type for error in result.errors] == ["throttlingException"]
     # The print without a comment prints what the result holds.
-    (line,) = [n for n, outputs in ran.printed.items() if outputs == ["Hello, world None {}"]]
+    (line,) = [n for n, outputs in ran.printed.items() if outputs == ["Hello, world None None"]]
     assert "print(result.text" in README.read_text().splitlines()[line - 1]

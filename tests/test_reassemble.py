@@ -22,13 +22,16 @@ def test_invoke_text_capture() -> None:
     assert (result.stop_reason, result.complete, result.role) == ("end_turn", True, "assistant")
     assert result.model == "claude-sonnet-4-5-20250929"
     assert result.id == "msg_bdrk_012GBPzpcoMCLP1b2pcJsSHk"
-    assert result.metrics == {
-        "inputTokenCount": 10,
-        "outputTokenCount": 15,
-        "invocationLatency": 1798,
-        "firstByteLatency": 1507,
-    }
-    assert result.usage["output_tokens"] == 15
+    # Converse's terms: invocationLatency is the latency, the other figures stay beside it.
+    assert result.metrics == br.Metrics(
+        latency_ms=1798,
+        extra={"inputTokenCount": 10, "outputTokenCount": 15, "firstByteLatency": 1507},
+    )
+    assert result.usage == br.Usage(
+        input_tokens=10, output_tokens=15, total_tokens=25,
+        cache_read_input_tokens=0, cache_write_input_tokens=0,
+    )  # fmt: skip
+    assert result.family == "anthropic"
     response = result.to_anthropic()
     assert response["content"] == [{"type": "text", "text": "Hi! 👋 How are you doing today?"}]
     assert response["stop_reason"] == "end_turn"
@@ -41,7 +44,7 @@ def test_invoke_tool_use_cut_by_max_tokens_has_no_stop() -> None:
     assert tool.complete is False  # no content_block_stop arrived
     assert tool.input == {}
     assert result.stop_reason == "max_tokens"
-    assert result.metrics["invocationLatency"] == 1635
+    assert result.metrics is not None and result.metrics.latency_ms == 1635
 
 
 def test_converse_tool_capture() -> None:
@@ -50,9 +53,9 @@ def test_converse_tool_capture() -> None:
     assert (tool.id, tool.name, tool.complete) == (
         "tooluse_oDRMhb7dEtfdOkCjisQipC", "record_numbers", True,
     )  # fmt: skip
-    assert result.usage == {
-        "inputTokens": 692, "outputTokens": 32, "totalTokens": 724, "serverToolUsage": {},
-    }  # fmt: skip
+    assert result.usage == br.Usage(
+        input_tokens=692, output_tokens=32, total_tokens=724, extra={"serverToolUsage": {}}
+    )
     assert result.to_converse()["metrics"] == {"latencyMs": 1484}
 
 
@@ -154,3 +157,166 @@ def test_odd_chunks_do_not_break_reassembly(payload: bytes) -> None:
     result = br.reassemble([br.Chunk(bytes=payload)])
     assert result.content == ()
     assert len(result.errors) == (1 if payload == b"not json" else 0)
+
+
+# --- what the reassembler once let through (each failed before it was fixed) ---------------
+
+
+def _converse_end(stop: str = "end_turn") -> list[br.TypedEvent]:
+    return [
+        br.MessageStop(stop_reason=stop),
+        br.Metadata(
+            usage=br.Usage(input_tokens=1, output_tokens=2, total_tokens=3),
+            metrics=br.Metrics(latency_ms=5),
+        ),
+    ]
+
+
+def test_a_tool_use_delta_that_no_start_opened_is_flagged() -> None:
+    events: list[br.TypedEvent] = [
+        br.MessageStart(role="assistant"),
+        br.ContentBlockDelta(content_block_index=0, delta=br.ToolUseDelta(input='{"a": 1}')),
+        br.ContentBlockStop(content_block_index=0),
+        *_converse_end("tool_use"),
+    ]
+    result = br.reassemble(events)
+    assert [e.type for e in result.errors] == ["misplaced_delta"]
+    assert "no start opened" in result.errors[0].message
+    assert not result.complete
+    # The same in Anthropic's format: input_json_delta without content_block_start.
+    chunks = [
+        _chunk({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
+        _chunk({"type": "content_block_stop", "index": 0}),
+        _chunk({"type": "message_stop"}),
+    ]  # fmt: skip
+    assert [e.type for e in br.reassemble(chunks).errors] == ["misplaced_delta"]
+    # A start after the delta is a restart, reported once (as before).
+    late = [events[0], events[1], br.ContentBlockStart(
+        content_block_index=0, start=br.ToolUseStart(tool_use_id="t", name="f"))]  # fmt: skip
+    assert [e.type for e in br.reassemble(late).errors] == ["block_restarted"]
+
+
+def test_invoke_citations_delta_is_kept_with_its_text() -> None:
+    citation = {
+        "type": "web_search_result_location",
+        "cited_text": "tides rise",
+        "url": "https://example.com/tides",
+        "title": "Tides",
+        "encrypted_index": "Eo8",
+    }
+    events = [
+        _chunk({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}}),
+        _chunk({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "citations_delta", "citation": citation}}),
+        _chunk({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": "Tides rise twice a day."}}),
+        _chunk({"type": "content_block_stop", "index": 0}),
+    ]  # fmt: skip
+    (block,) = br.reassemble(events).content
+    assert isinstance(block, br.TextBlock) and block.text == "Tides rise twice a day."
+    assert block.citations == (
+        br.CitationDelta(
+            title="Tides",
+            source_content=(br.CitationSourceContent(text="tides rise"),),
+            location=br.CitationLocation(web=br.WebLocation(url="https://example.com/tides")),
+            extra={"encrypted_index": "Eo8"},
+        ),
+    )
+
+
+def test_tool_result_and_image_blocks_are_assembled() -> None:
+    events: list[br.TypedEvent] = [
+        br.MessageStart(role="assistant"),
+        br.ContentBlockStart(
+            content_block_index=0,
+            start=br.ToolResultStart(tool_use_id="t1", type="web_search", status="success"),
+        ),
+        br.ContentBlockDelta(
+            content_block_index=0,
+            delta=br.ToolResultDelta(blocks=(br.ToolResultBlockDelta(text="42 results"),)),
+        ),
+        br.ContentBlockDelta(
+            content_block_index=0,
+            delta=br.ToolResultDelta(blocks=(br.ToolResultBlockDelta(json={"top": 1}),)),
+        ),
+        br.ContentBlockStop(content_block_index=0),
+        br.ContentBlockStart(content_block_index=1, start=br.ImageStart(format="png")),
+        br.ContentBlockDelta(
+            content_block_index=1,
+            delta=br.ImageDelta(source=br.ImageSource(bytes=b"\x89PN")),
+        ),
+        br.ContentBlockDelta(
+            content_block_index=1, delta=br.ImageDelta(source=br.ImageSource(bytes=b"G"))
+        ),
+        br.ContentBlockStop(content_block_index=1),
+        *_converse_end(),
+    ]
+    result = br.reassemble(events)
+    tool_result, image = result.content
+    assert tool_result == br.ToolResultBlock(
+        "t1",
+        (br.ToolResultBlockDelta(text="42 results"), br.ToolResultBlockDelta(json={"top": 1})),
+        "web_search",
+        "success",
+    )
+    assert tool_result.text == "42 results"
+    assert image == br.ImageBlock("png", b"\x89PNG")
+    assert (result.errors, result.complete) == ((), True)
+    assert result.to_converse()["output"]["message"]["content"] == [
+        {"toolResult": {"toolUseId": "t1", "content": [{"text": "42 results"},
+                                                       {"json": {"top": 1}}],
+                        "status": "success"}},
+        {"image": {"format": "png", "source": {"bytes": b"\x89PNG"}}},
+    ]  # fmt: skip
+    assert ("image", "png, 4 bytes") in result.rows()
+    assert ("tool result", 'id=t1  status=success\n42 results\n{"top":1}') in result.rows()
+
+
+def test_a_message_start_or_metadata_after_the_end_is_flagged() -> None:
+    start = br.MessageStart(role="assistant")
+    text = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="a"))
+    ended = [start, text, *_converse_end()]
+    for extra in ([start], [_converse_end()[1]], [_converse_end()[0]]):
+        result = br.reassemble([*ended, *extra])
+        assert [e.type for e in result.errors] == ["event_after_end"], extra
+        assert not result.complete
+    # Two streams run together before the end: the second start is reported.
+    glued = br.reassemble([start, text, start, text, *_converse_end()])
+    assert [e.type for e in glued.errors] == ["message_restarted"]
+    # In Anthropic's format too: a message_start or message_stop after message_stop.
+    stop = _chunk({"type": "message_stop"})
+    again = _chunk({"type": "message_start", "message": {"role": "assistant"}})
+    assert [e.type for e in br.reassemble([again, stop, again]).errors] == ["event_after_end"]
+    assert [e.type for e in br.reassemble([again, stop, stop]).errors] == ["event_after_end"]
+
+
+def test_usage_and_metrics_are_typed_whatever_the_stream() -> None:
+    converse = br.reassemble(
+        [
+            br.MessageStart(role="assistant"),
+            br.MessageStop(stop_reason="end_turn"),
+            br.Metadata(
+                usage=br.Usage(input_tokens=4, output_tokens=133, total_tokens=2205,
+                               cache_read_input_tokens=2068, cache_write_input_tokens=0),
+                metrics=br.Metrics(latency_ms=900),
+            ),
+        ]
+    )  # fmt: skip
+    assert converse.usage is not None and converse.usage.cache_read_input_tokens == 2068
+    assert converse.metrics == br.Metrics(latency_ms=900)
+    # A mapping given to the constructor is read in Converse's or Anthropic's names.
+    built = br.Reassembled(
+        "assistant", (), "end_turn",
+        usage={"input_tokens": 3, "output_tokens": 2, "cache_read_input_tokens": 1},
+        metrics={"invocationLatency": 7, "firstByteLatency": 2},
+    )  # fmt: skip
+    assert built.usage == br.Usage(
+        input_tokens=3, output_tokens=2, total_tokens=6, cache_read_input_tokens=1
+    )
+    assert built.metrics == br.Metrics(latency_ms=7, extra={"firstByteLatency": 2})
+    assert br.Reassembled("assistant", (), None, usage={"inputTokens": 1, "outputTokens": 1,
+                          "totalTokens": 2}).usage == br.Usage(
+        input_tokens=1, output_tokens=1, total_tokens=2)  # fmt: skip
+    assert br.reassemble([]).usage is None and br.reassemble([]).metrics is None

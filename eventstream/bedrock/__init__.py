@@ -95,6 +95,18 @@ from ._events import (
     ValidationException,
     WebLocation,
 )
+from ._families import (
+    FAMILIES,
+    ChunkError,
+    ChunkEvent,
+    ChunkFormat,
+    ChunkReader,
+    Family,
+    FamilyTable,
+    chunk_events,
+    detect_family,
+    family_of,
+)
 from ._http import (
     EVENTSTREAM_CONTENT_TYPE,
     HTTP_ERRORS,
@@ -111,11 +123,14 @@ from ._http import (
 )
 from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
+    Block,
+    ImageBlock,
     ReasoningBlock,
     Reassembled,
     Reassembler,
     StreamError,
     TextBlock,
+    ToolResultBlock,
     ToolUseBlock,
     reassemble,
 )
@@ -191,10 +206,24 @@ __all__ = [
     "reassemble",
     "Reassembler",
     "Reassembled",
+    "Block",
     "TextBlock",
     "ToolUseBlock",
     "ReasoningBlock",
+    "ToolResultBlock",
+    "ImageBlock",
     "StreamError",
+    # model families inside Invoke chunks
+    "Family",
+    "FAMILIES",
+    "FamilyTable",
+    "ChunkFormat",
+    "family_of",
+    "detect_family",
+    "ChunkReader",
+    "chunk_events",
+    "ChunkEvent",
+    "ChunkError",
     # Anthropic's events inside Invoke chunks
     "AnthropicEvent",
     "read_anthropic",

@@ -1,8 +1,12 @@
 """Reassembly: turn a stream of typed events into the final message the model produced.
 
-Handles ConverseStream events and InvokeModelWithResponseStream chunks in Anthropic's
-streaming format, including what real streams do: text blocks with no start event, a tool
-call cut by ``max_tokens`` with no stop, and errors sent inside a normal chunk.
+Handles ConverseStream events and InvokeModelWithResponseStream chunks of every model family
+in :mod:`._families` (their chunks read as Converse events), including what real streams do:
+text blocks with no start event, a tool call cut by ``max_tokens`` with no stop, and errors
+sent inside a normal chunk. What breaks the protocol is reported, in :attr:`Reassembled.errors`,
+as ``misplaced_delta`` (a delta of another kind than its block, or a tool-use delta no start
+opened), ``block_restarted`` (a block started again), ``message_restarted`` (a second message
+start before the end) or ``event_after_end`` (anything after the end but an exception).
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from ._anthropic import AnthropicEvent, read_anthropic
+from ._anthropic import AnthropicEvent
 from ._events import (
     BedrockException,
     Chunk,
@@ -20,27 +24,40 @@ from ._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
+    ErrorBlock,
     ErrorFrame,
+    ImageDelta,
+    ImageStart,
     MessageStart,
     MessageStop,
     Metadata,
+    Metrics,
     ReasoningContentDelta,
+    S3Location,
     TextDelta,
+    ToolResultBlockDelta,
+    ToolResultDelta,
+    ToolResultStart,
     ToolUseDelta,
     ToolUseStart,
     UnknownException,
+    Usage,
 )
+from ._families import ChunkError, ChunkReader, Family, _Opened, metrics_of, usage_of
 from ._json import json_text, loads, pairs_text
 from ._streams import TypedEvent
-from ._wire import to_wire
+from ._wire import JSON, to_wire
 
 __all__ = [
     "Reassembler",
     "reassemble",
     "Reassembled",
+    "Block",
     "TextBlock",
     "ToolUseBlock",
     "ReasoningBlock",
+    "ToolResultBlock",
+    "ImageBlock",
     "StreamError",
 ]
 
@@ -77,7 +94,35 @@ class ReasoningBlock:
     redacted_content: bytes | None = None
 
 
-Block = TextBlock | ToolUseBlock | ReasoningBlock
+@dataclass(frozen=True)
+class ToolResultBlock:
+    """A tool's result the stream carried (``contentBlockStart.start.toolResult``): the
+    tool call's id, its ``type`` and ``status`` (``success``, ``error``) and the pieces of
+    result (text or JSON) in order."""
+
+    tool_use_id: str
+    content: tuple[ToolResultBlockDelta, ...] = ()
+    type: str | None = None
+    status: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The text pieces, joined."""
+        return "".join(piece.text or "" for piece in self.content)
+
+
+@dataclass(frozen=True)
+class ImageBlock:
+    """An image the model produced (``contentBlockStart.start.image``): its ``format``, the
+    bytes of its deltas joined, or where it is stored, or the error that replaced it."""
+
+    format: str
+    data: bytes = b""
+    s3_location: S3Location | None = None
+    error: ErrorBlock | None = None
+
+
+Block = TextBlock | ToolUseBlock | ReasoningBlock | ToolResultBlock | ImageBlock
 
 
 @dataclass(frozen=True)
@@ -90,23 +135,67 @@ class StreamError:
     retryable: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Reassembled:
-    """The final message of a stream. ``complete`` says whether the stream reached its end."""
+    """The final message of a stream. ``complete`` says whether the stream reached its end.
+
+    ``usage`` and ``metrics`` are Converse's, whatever the stream (``None`` until it gave
+    any): an Invoke stream's token counts in Converse's names (Anthropic's cache creation
+    tokens are ``cache_write_input_tokens``), Bedrock's invocation metrics with
+    ``latency_ms`` = ``invocationLatency`` and the other figures in ``metrics.extra``. Given a
+    mapping instead, the constructor reads it in Converse's or Anthropic's names.
+    ``unknown_chunks`` are the Invoke chunks in no layout this library reads (parsed, in
+    order); ``family`` is the model family the chunks were read as and ``notes`` say what
+    a reader should know (neither is compared).
+    """
 
     role: str | None
     content: tuple[Block, ...]
     stop_reason: str | None
-    stop_sequence: str | None = None
-    model: str | None = None
-    id: str | None = None
-    #: Token counts as the stream gave them (Converse or Anthropic key names).
-    usage: Mapping[str, Any] = field(default_factory=dict)
-    #: ``latencyMs`` (Converse) or ``amazon-bedrock-invocationMetrics`` (Invoke) figures.
-    metrics: Mapping[str, Any] = field(default_factory=dict)
-    additional_model_response_fields: Any = None
-    errors: tuple[StreamError, ...] = ()
-    complete: bool = False
+    stop_sequence: str | None
+    model: str | None
+    id: str | None
+    usage: Usage | None
+    metrics: Metrics | None
+    additional_model_response_fields: Any
+    errors: tuple[StreamError, ...]
+    complete: bool
+    unknown_chunks: tuple[Any, ...]
+    family: str | None = field(compare=False)
+    notes: tuple[str, ...] = field(compare=False)
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass's own __init__ was
+        self,
+        role: str | None,
+        content: tuple[Block, ...],
+        stop_reason: str | None,
+        stop_sequence: str | None = None,
+        model: str | None = None,
+        id: str | None = None,
+        usage: Usage | Mapping[str, Any] | None = None,
+        metrics: Metrics | Mapping[str, Any] | None = None,
+        additional_model_response_fields: Any = None,
+        errors: tuple[StreamError, ...] = (),
+        complete: bool = False,
+        *,
+        unknown_chunks: tuple[Any, ...] = (),
+        family: str | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        if isinstance(usage, Mapping):
+            usage = usage_of(usage)
+        if isinstance(metrics, Mapping):
+            metrics = metrics_of(metrics)
+        values = {
+            "role": role, "content": tuple(content), "stop_reason": stop_reason,
+            "stop_sequence": stop_sequence, "model": model, "id": id, "usage": usage,
+            "metrics": metrics,
+            "additional_model_response_fields": additional_model_response_fields,
+            "errors": tuple(errors), "complete": complete,
+            "unknown_chunks": tuple(unknown_chunks), "family": family, "notes": tuple(notes),
+        }  # fmt: skip
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @property
     def text(self) -> str:
@@ -120,12 +209,23 @@ class Reassembled:
 
     @property
     def status(self) -> str:
-        """``complete``, or ``incomplete:`` and why (the first error, or a missing end)."""
+        """``complete``, or ``incomplete:`` and why (the first error, chunks in a format not
+        read, or a missing end)."""
         if self.complete:
             return "complete"
         if self.errors:
             return f"incomplete: ended by {self.errors[0].type}"
+        if self.unknown_chunks and not self.content:
+            return f"incomplete: {self._unread()}"
         return "incomplete: the stream ended before its last event"
+
+    def _unread(self) -> str:
+        count = len(self.unknown_chunks)
+        family = f" (family {self.family})" if self.family else ""
+        return (
+            f"{count} chunk{'s' if count != 1 else ''} in a format this library does not "
+            f"read{family}, kept in unknown_chunks"
+        )
 
     def rows(self) -> list[tuple[str, str]]:
         """The answer as ``(label, text)`` rows for people: what the CLI and the notebook
@@ -135,30 +235,20 @@ class Reassembled:
             if value:
                 rows.append((label, value))
         for block in self.content:
-            if isinstance(block, TextBlock):
-                cited = f"\n({len(block.citations)} citations)" if block.citations else ""
-                rows.append(("text", block.text + cited))
-            elif isinstance(block, ToolUseBlock):
-                state = "" if block.complete else "  (INCOMPLETE: cut off or not valid JSON)"
-                shown = (
-                    json_text(block.input, separators=(", ", ": "))
-                    if block.input is not None
-                    else repr(block.input_json)
-                )
-                rows.append(("tool call", f"{block.name}  id={block.id}{state}\ninput {shown}"))
-            elif block.redacted_content is not None:
-                rows.append(("reasoning", f"(redacted, {len(block.redacted_content)} bytes)"))
-            else:
-                signature = block.signature
-                signed = f"\n(signature, {len(signature)} characters)" if signature else ""
-                rows.append(("reasoning", block.text + signed))
+            rows.append(_block_row(block))
         if not self.content:
-            rows.append(("content", "(none)"))
+            rows.append(
+                ("content", f"(none: {self._unread()})" if self.unknown_chunks else "(none)")
+            )
+        elif self.unknown_chunks:
+            rows.append(("unread", self._unread()))
         rows.append(("stop reason", self.stop_reason or "(none)"))
-        if self.usage:
-            rows.append(("usage", pairs_text(self.usage)))
-        if self.metrics:
-            rows.append(("metrics", pairs_text(self.metrics)))
+        for label, figures in (("usage", self.usage), ("metrics", self.metrics)):
+            if figures is not None:
+                wire = to_wire(figures)  # extra keys first: shown after the declared ones
+                shown = {k: v for k, v in wire.items() if k not in figures.extra}
+                rows.append((label, pairs_text({**shown, **figures.extra})))
+        rows.extend(("note", note) for note in self.notes)
         for error in self.errors:
             status = f"HTTP {error.status_code}, " if error.status_code is not None else ""
             retry = {True: "retryable", False: "not retryable", None: "in-band"}[error.retryable]
@@ -167,26 +257,12 @@ class Reassembled:
 
     def to_converse(self) -> dict[str, Any]:
         """The non-streaming Converse response this stream amounts to (boto3's shape)."""
-        content: list[dict[str, Any]] = []
-        for block in self.content:
-            if isinstance(block, TextBlock):
-                content.append({"text": block.text})
-            elif isinstance(block, ToolUseBlock):
-                content.append(
-                    {"toolUse": {"toolUseId": block.id, "name": block.name, "input": block.input}}
-                )
-            elif block.redacted_content is not None:
-                content.append({"reasoningContent": {"redactedContent": block.redacted_content}})
-            else:
-                reasoning: dict[str, Any] = {"text": block.text}
-                if block.signature is not None:
-                    reasoning["signature"] = block.signature
-                content.append({"reasoningContent": {"reasoningText": reasoning}})
+        content = [_converse_block(block) for block in self.content]
         response: dict[str, Any] = {
             "output": {"message": {"role": self.role or "assistant", "content": content}},
             "stopReason": self.stop_reason,
-            "usage": dict(self.usage),
-            "metrics": dict(self.metrics),
+            "usage": {} if self.usage is None else to_wire(self.usage),
+            "metrics": {} if self.metrics is None else to_wire(self.metrics),
         }
         if self.additional_model_response_fields is not None:
             response["additionalModelResponseFields"] = self.additional_model_response_fields
@@ -194,36 +270,115 @@ class Reassembled:
 
     def to_anthropic(self) -> dict[str, Any]:
         """The non-streaming Anthropic Messages response this stream amounts to."""
-        content: list[dict[str, Any]] = []
-        for block in self.content:
-            if isinstance(block, TextBlock):
-                content.append({"type": "text", "text": block.text})
-            elif isinstance(block, ToolUseBlock):
-                content.append(
-                    {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-                )
-            elif block.redacted_content is not None:
-                data = base64.b64encode(block.redacted_content).decode("ascii")
-                content.append({"type": "redacted_thinking", "data": data})
-            else:
-                content.append(
-                    {"type": "thinking", "thinking": block.text, "signature": block.signature}
-                )
+        usage: dict[str, Any] = {}
+        if self.usage is not None:
+            u = self.usage
+            usage = {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}
+            if u.cache_write_input_tokens is not None:
+                usage["cache_creation_input_tokens"] = u.cache_write_input_tokens
+            if u.cache_read_input_tokens is not None:
+                usage["cache_read_input_tokens"] = u.cache_read_input_tokens
         return {
             "id": self.id,
             "type": "message",
             "role": self.role or "assistant",
             "model": self.model,
-            "content": content,
+            "content": [_anthropic_block(block) for block in self.content],
             "stop_reason": self.stop_reason,
             "stop_sequence": self.stop_sequence,
-            "usage": dict(self.usage),
+            "usage": usage,
         }
+
+
+def _block_row(block: Block) -> tuple[str, str]:
+    if isinstance(block, TextBlock):
+        cited = f"\n({len(block.citations)} citations)" if block.citations else ""
+        return "text", block.text + cited
+    if isinstance(block, ToolUseBlock):
+        state = "" if block.complete else "  (INCOMPLETE: cut off or not valid JSON)"
+        shown = (
+            json_text(block.input, separators=(", ", ": "))
+            if block.input is not None
+            else repr(block.input_json)
+        )
+        return "tool call", f"{block.name}  id={block.id}{state}\ninput {shown}"
+    if isinstance(block, ToolResultBlock):
+        status = f"  status={block.status}" if block.status else ""
+        pieces = [
+            piece.text if piece.text is not None else json_text(piece.json)
+            for piece in block.content
+        ]
+        return "tool result", "\n".join([f"id={block.tool_use_id}{status}", *pieces])
+    if isinstance(block, ImageBlock):
+        if block.error is not None:
+            return "image", f"{block.format}, error: {block.error.message or '(no message)'}"
+        if block.s3_location is not None:
+            return "image", f"{block.format}, at {block.s3_location.uri}"
+        return "image", f"{block.format}, {len(block.data)} bytes"
+    if block.redacted_content is not None:
+        return "reasoning", f"(redacted, {len(block.redacted_content)} bytes)"
+    signature = block.signature
+    signed = f"\n(signature, {len(signature)} characters)" if signature else ""
+    return "reasoning", block.text + signed
+
+
+def _converse_block(block: Block) -> dict[str, Any]:
+    if isinstance(block, TextBlock):
+        return {"text": block.text}
+    if isinstance(block, ToolUseBlock):
+        return {"toolUse": {"toolUseId": block.id, "name": block.name, "input": block.input}}
+    if isinstance(block, ToolResultBlock):
+        result: dict[str, Any] = {
+            "toolUseId": block.tool_use_id,
+            "content": [to_wire(piece) for piece in block.content],
+        }
+        if block.status is not None:
+            result["status"] = block.status
+        return {"toolResult": result}
+    if isinstance(block, ImageBlock):
+        source: dict[str, Any] = {}
+        if block.s3_location is not None:
+            source["s3Location"] = to_wire(block.s3_location)
+        else:
+            source["bytes"] = block.data
+        return {"image": {"format": block.format, "source": source}}
+    if block.redacted_content is not None:
+        return {"reasoningContent": {"redactedContent": block.redacted_content}}
+    reasoning: dict[str, Any] = {"text": block.text}
+    if block.signature is not None:
+        reasoning["signature"] = block.signature
+    return {"reasoningContent": {"reasoningText": reasoning}}
+
+
+def _anthropic_block(block: Block) -> dict[str, Any]:
+    if isinstance(block, TextBlock):
+        return {"type": "text", "text": block.text}
+    if isinstance(block, ToolUseBlock):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    if isinstance(block, ToolResultBlock):
+        return {
+            "type": "tool_result",
+            "tool_use_id": block.tool_use_id,
+            "content": [{"type": "text", "text": block.text}],
+            "is_error": block.status == "error",
+        }
+    if isinstance(block, ImageBlock):
+        data = base64.b64encode(block.data).decode("ascii")
+        media = {"type": "base64", "media_type": f"image/{block.format}", "data": data}
+        return {"type": "image", "source": media}
+    if block.redacted_content is not None:
+        data = base64.b64encode(block.redacted_content).decode("ascii")
+        return {"type": "redacted_thinking", "data": data}
+    return {"type": "thinking", "thinking": block.text, "signature": block.signature}
 
 
 @dataclass
 class _Open:
-    """A block being assembled; ``kind`` is text, tool_use or reasoning."""
+    """A block being assembled; ``kind`` is text, tool_use, reasoning, tool_result or image.
+
+    ``started``: a start event opened it (else its first delta did); ``flagged``: it was
+    opened by a delta already reported as misplaced; ``superseded``: a start came after it.
+    """
 
     kind: str
     parts: list[str] = field(default_factory=list)
@@ -232,31 +387,52 @@ class _Open:
     signature: str | None = None
     redacted: bytes | None = None
     citations: list[CitationDelta] = field(default_factory=list)
+    results: list[ToolResultBlockDelta] = field(default_factory=list)
+    result_type: str | None = None
+    status: str | None = None
+    image_format: str = ""
+    data: list[bytes] = field(default_factory=list)
+    s3_location: S3Location | None = None
+    error: ErrorBlock | None = None
     stopped: bool = False
+    started: bool = False
+    flagged: bool = False
+    superseded: bool = False
 
 
 class Reassembler:
     """Feed typed events one at a time with :meth:`add`; read the result with :meth:`result`.
 
     No I/O: it serves sync and async streams alike, and a gateway can keep one per request.
+    Invoke chunks are read as ``family`` (a :data:`~eventstream.bedrock.Family`, or
+    ``"auto"``: from ``model_id``, else from the chunks).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, family: Family | Literal["auto"] = "auto", *, model_id: str | None = None
+    ) -> None:
         # Blocks by (content block index, n): a misfit for an index opens block n + 1 there
         # instead of merging into the block it does not belong to. _open: each index's last.
         self._blocks: dict[tuple[int, int], _Open] = {}
         self._open: dict[int, tuple[int, int]] = {}
-        self._ended = False  # messageStop + metadata (Converse) or message_stop (Anthropic)
+        self._ended = False  # the stream's Metadata (Converse, or read from the chunks)
+        self._started = False
         self._role: str | None = None
         self._stop_reason: str | None = None
         self._stop_sequence: str | None = None
         self._model: str | None = None
         self._id: str | None = None
-        self._usage: dict[str, Any] = {}
-        self._metrics: dict[str, Any] = {}
+        self._usage: Usage | None = None
+        self._metrics: Metrics | None = None
         self._additional: Any = None
         self._errors: list[StreamError] = []
         self._complete = False
+        # Made on the first chunk (a bad family is refused here, not then).
+        self._family: Family | Literal["auto"] = family
+        self._model_id = model_id
+        self._reader: ChunkReader | None = None
+        if family != "auto":
+            ChunkReader(family)  # checks the name
 
     def add(self, event: TypedEvent) -> None:
         """Take the next event of the stream (exceptions as values included)."""
@@ -273,27 +449,59 @@ class Reassembler:
                 StreamError(name, event.message, event.status_code, event.retryable)
             )
         elif isinstance(event, MessageStart):
-            self._role = event.role
+            self._message_start(event)
         elif isinstance(event, ContentBlockStart):
-            if isinstance(event.start, ToolUseStart):
-                self._start(
-                    event.content_block_index,
-                    _Open("tool_use", tool_id=event.start.tool_use_id, tool_name=event.start.name),
-                )
+            self._block_start(event)
         elif isinstance(event, ContentBlockDelta):
             self._add_converse_delta(event)
         elif isinstance(event, ContentBlockStop):
             self._stop(event.content_block_index)
         elif isinstance(event, MessageStop):
+            self._after_end("a message stop")
             self._stop_reason = event.stop_reason
             self._additional = event.additional_model_response_fields
+            sequence = event.extra.get("stopSequence")  # read from an Invoke chunk
+            if isinstance(sequence, str):
+                self._stop_sequence = sequence
         elif isinstance(event, Metadata):
-            self._usage.update(to_wire(event.usage))
-            self._metrics.update(to_wire(event.metrics))
+            self._after_end("a metadata event")
+            self._usage, self._metrics = event.usage, event.metrics
             self._complete = self._ended = True
 
     def _violation(self, kind: str, text: str) -> None:
         self._errors.append(StreamError(kind, text))
+
+    def _after_end(self, what: str) -> None:
+        if self._ended:
+            self._violation("event_after_end", f"{what} after the end")
+
+    def _message_start(self, event: MessageStart) -> None:
+        if self._ended:
+            self._violation("event_after_end", "a message start after the end")
+        elif self._started:
+            # Two streams run together, as a gateway retrying mid-stream can send them.
+            self._violation("message_restarted", "a second message start before the end")
+        self._started = True
+        self._role = event.role
+        # An Invoke chunk's model and message id ride in extra (Converse has no field).
+        for name, key in (("_model", "model"), ("_id", "id")):
+            value = event.extra.get(key)
+            if isinstance(value, str) and value:
+                setattr(self, name, value)
+
+    def _block_start(self, event: ContentBlockStart) -> None:
+        start, index = event.start, event.content_block_index
+        if isinstance(start, ToolUseStart):
+            self._start(index, _Open("tool_use", tool_id=start.tool_use_id, tool_name=start.name))
+        elif isinstance(start, ToolResultStart):
+            block = _Open(
+                "tool_result", tool_id=start.tool_use_id, result_type=start.type,
+                status=start.status,
+            )  # fmt: skip
+            self._start(index, block)
+        elif isinstance(start, ImageStart):
+            self._start(index, _Open("image", image_format=start.format))
+        # An UnknownStart (a member newer than this library) opens nothing: its deltas do.
 
     def _current(self, index: int) -> _Open | None:
         if self._ended:
@@ -317,12 +525,15 @@ class Reassembler:
             self._violation(
                 "misplaced_delta", f"a {kind} delta for content block {index}, a {block.kind} block"
             )
-            return self._new(index, _Open(kind))
+            return self._new(index, _Open(kind, flagged=True))
         return block
 
     def _start(self, index: int, block: _Open) -> None:
-        if self._current(index) is not None:
+        current = self._current(index)
+        if current is not None:
             self._violation("block_restarted", f"content block {index} started a second time")
+            current.superseded = True
+        block.started = True
         self._new(index, block)
 
     def _stop(self, index: int) -> None:
@@ -346,6 +557,18 @@ class Reassembler:
                 block.redacted = (block.redacted or b"") + delta.redacted_content
         elif isinstance(delta, CitationDelta):
             self._block(index, "text").citations.append(delta)
+        elif isinstance(delta, ToolResultDelta):
+            self._block(index, "tool_result").results.extend(delta.blocks)
+        elif isinstance(delta, ImageDelta):
+            block = self._block(index, "image")
+            if delta.source is not None and delta.source.bytes is not None:
+                block.data.append(delta.source.bytes)
+            if delta.source is not None and delta.source.s3_location is not None:
+                block.s3_location = delta.source.s3_location
+            if delta.error is not None:
+                block.error = delta.error
+
+    # --- Invoke chunks --------------------------------------------------------------------
 
     def _add_chunk(self, chunk: Chunk) -> None:
         if chunk.bytes is None:
@@ -355,66 +578,51 @@ class Reassembler:
         except ValueError:
             self._errors.append(StreamError("invalid_chunk", "a chunk's bytes are not JSON"))
             return
-        self.add_anthropic(read_anthropic(value))
+        self.add_chunk_json(value)
+
+    def add_chunk_json(self, chunk_json: JSON) -> None:
+        """Take the next ``chunk``'s parsed bytes, for a caller that has parsed them
+        already; :meth:`add` parses a chunk itself."""
+        reader = self._reader
+        if reader is None:
+            reader = self._reader = ChunkReader(self._family, model_id=self._model_id)
+        for item in reader.read_all(chunk_json):
+            if isinstance(item, _Opened):
+                # An Anthropic text or thinking block's start: Converse has none.
+                parts = [item.text] if item.text else []
+                self._start(item.index, _Open(item.kind, parts=parts, redacted=item.redacted))
+            elif isinstance(item, ChunkError):
+                self._errors.append(StreamError(item.type, item.message))
+            else:
+                self.add(item)
+        # The reader's running figures: usage from the first chunk on, not only at the end.
+        self._usage, self._metrics = reader.usage, reader.metrics
 
     def add_anthropic(self, event: AnthropicEvent | None) -> None:
         """Take the Anthropic event inside the next ``chunk`` (``None``: not one), for a
         caller that has read it already; :meth:`add` reads a chunk itself."""
         if event is None:
             return
-        kind, index = event.type, event.index
-        if kind == "message_start":
-            self._role = event.role or self._role
-            self._model = event.model or self._model
-            self._id = event.id or self._id
-            self._usage.update(event.usage)
-        elif kind == "content_block_start" and index is not None:
-            if event.block_type == "tool_use":
-                block = _Open(
-                    "tool_use", tool_id=event.tool_id or "", tool_name=event.tool_name or ""
-                )
-                self._start(index, block)
-            elif event.block_type in ("thinking", "redacted_thinking"):
-                block = _Open("reasoning")
-                self._start(index, block)
-                if event.block_type == "redacted_thinking":
-                    try:
-                        block.redacted = base64.b64decode(event.redacted_data or "")
-                    except ValueError:  # binascii.Error is a ValueError
-                        self._errors.append(
-                            StreamError("invalid_chunk", "redacted_thinking data is not base64")
-                        )
-            else:
-                self._start(index, _Open("text", parts=[event.text or ""]))
-        elif kind == "content_block_delta" and index is not None:
-            self._add_anthropic_delta(index, event)
-        elif kind == "content_block_stop" and index is not None:
-            self._stop(index)
-        elif kind == "message_delta":
-            self._stop_reason = event.stop_reason or self._stop_reason
-            self._stop_sequence = event.stop_sequence or self._stop_sequence
-            self._usage.update(event.usage)
-        elif kind == "message_stop":
-            self._metrics.update(event.metrics)
-            self._complete = self._ended = True
-        elif kind == "error":
-            self._errors.append(StreamError(event.error_type or "error", event.error_message or ""))
-
-    def _add_anthropic_delta(self, index: int, event: AnthropicEvent) -> None:
-        kind = event.delta_type
-        if kind == "text_delta":
-            self._block(index, "text").parts.append(event.text or "")
-        elif kind == "input_json_delta":
-            self._block(index, "tool_use").parts.append(event.text or "")
-        elif kind == "thinking_delta":
-            self._block(index, "reasoning").parts.append(event.text or "")
-        elif kind == "signature_delta":
-            block = self._block(index, "reasoning")
-            block.signature = (block.signature or "") + (event.signature or "")
+        if self._reader is None and self._family == "auto":
+            self._family = "anthropic"
+        self.add_chunk_json(dict(event.body))
 
     def result(self) -> Reassembled:
         """The message as it stands: call it at the end, or at any point for a partial view."""
         content = tuple(self._finish(self._blocks[i]) for i in sorted(self._blocks))
+        errors = [*self._errors]
+        for (index, _), block in sorted(self._blocks.items()):
+            if block.kind == "tool_use" and not (
+                block.started or block.flagged or block.superseded
+            ):
+                errors.append(
+                    StreamError(
+                        "misplaced_delta",
+                        f"tool input for content block {index}, which no start opened",
+                    )
+                )
+        reader = self._reader
+        notes: list[str] = []
         return Reassembled(
             role=self._role,
             content=content,
@@ -422,11 +630,14 @@ class Reassembler:
             stop_sequence=self._stop_sequence,
             model=self._model,
             id=self._id,
-            usage=dict(self._usage),
-            metrics=dict(self._metrics),
+            usage=self._usage,
+            metrics=self._metrics,
             additional_model_response_fields=self._additional,
-            errors=tuple(self._errors),
-            complete=self._complete and not self._errors,
+            errors=tuple(errors),
+            complete=self._complete and not errors,
+            unknown_chunks=() if reader is None else tuple(reader.unknown),
+            family=None if reader is None else reader.family,
+            notes=tuple(notes),
         )
 
     @staticmethod
@@ -442,12 +653,26 @@ class Reassembler:
             return ToolUseBlock(block.tool_id, block.tool_name, parsed, text, ok and block.stopped)
         if block.kind == "reasoning":
             return ReasoningBlock(text, block.signature, block.redacted)
+        if block.kind == "tool_result":
+            return ToolResultBlock(
+                block.tool_id, tuple(block.results), block.result_type, block.status
+            )
+        if block.kind == "image":
+            return ImageBlock(
+                block.image_format, b"".join(block.data), block.s3_location, block.error
+            )
         return TextBlock(text, tuple(block.citations))
 
 
-def reassemble(events: Iterable[TypedEvent]) -> Reassembled:
-    """Reassemble a whole stream of typed events (pass exceptions as values to keep them)."""
-    reassembler = Reassembler()
+def reassemble(
+    events: Iterable[TypedEvent],
+    *,
+    family: Family | Literal["auto"] = "auto",
+    model_id: str | None = None,
+) -> Reassembled:
+    """Reassemble a whole stream of typed events (pass exceptions as values to keep them);
+    Invoke chunks are read as ``family`` (see :class:`Reassembler`)."""
+    reassembler = Reassembler(family, model_id=model_id)
     for event in events:
         reassembler.add(event)
     return reassembler.result()

@@ -354,8 +354,8 @@ class CaptureDecoder:
             if chunk_json is NOT_JSON:
                 self.reassembler.add(event)  # it records the chunk that is not JSON
                 return CapturedFrame(frame, event, payload_json=payload_json)
-            anthropic = read_anthropic(chunk_json)
-            self.reassembler.add_anthropic(anthropic)
+            anthropic = read_anthropic(chunk_json)  # for the event's detail
+            self.reassembler.add_chunk_json(chunk_json)  # read as its model family
             return CapturedFrame(
                 frame, event, payload_json=payload_json, chunk_json=chunk_json,
                 anthropic=anthropic,
