@@ -9,6 +9,7 @@ import errno
 import html.parser
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -265,14 +266,16 @@ def _outputs(cell: Any) -> list[dict[str, Any]]:
 
 
 def test_the_example_notebook_runs_and_shows_the_answer(tmp_path: Path) -> None:
-    for module in ("nbclient", "nbformat", "ipykernel", "pandas"):
+    for module in ("nbclient", "nbformat", "ipykernel", "pandas", "matplotlib"):
         if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed: pip install 'eventstream[notebook]'")
+            pytest.skip(f"{module} is not installed: pip install 'eventstream[notebook,plot]'")
     nbclient = importlib.import_module("nbclient")
     nbformat = importlib.import_module("nbformat")
 
     stored = nbformat.read(NOTEBOOK, as_version=4)
     fresh = copy.deepcopy(stored)
+    # The capture the timeline cells read, beside the notebook in docs/.
+    shutil.copy(NOTEBOOK.parent / "claude-invoke-paced.pcap", tmp_path)
     client = nbclient.NotebookClient(
         fresh, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
     )
@@ -298,9 +301,13 @@ def test_the_example_notebook_runs_and_shows_the_answer(tmp_path: Path) -> None:
     assert "stop reason: tool_use" in answer
     assert "TruncatedError" in _html_text(shown(code[4], "text/html"))
     assert "frame 6, byte 2000" in shown(code[5], "text/plain")
-    # The outputs stored in docs/ are what a run gives (pandas' own HTML varies by version).
+    assert "first token 681 ms · 71 output tokens" in shown(code[6], "text/plain")
+    assert "image/png" in code[7].outputs[0]["data"]  # the timeline, drawn
+    assert "200 application/vnd.amazon.eventstream" in shown(code[8], "text/plain")
+    # The outputs stored in docs/ are what a run gives (pandas' HTML and matplotlib's pixels
+    # vary by version).
     for before, after in zip(stored.cells, fresh.cells, strict=True):
-        if "dataframe" not in before.metadata.get("tags", []):
+        if not {"dataframe", "figure"} & set(before.metadata.get("tags", [])):
             assert _outputs(before) == _outputs(after), (
                 "docs/notebooks/decode-a-capture.ipynb has stale outputs: run "
                 "jupyter execute --inplace docs/notebooks/decode-a-capture.ipynb"

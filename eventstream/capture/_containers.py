@@ -120,7 +120,8 @@ def load_container(
         if found != fmt:
             raise InputFormatError(f"the input is a {found} file, not {fmt}: give {found}")
         bodies, capture_note = pcap_bodies(data, found)
-        note = f"{how}: {capture_note}; {len(bodies)} event-stream responses"
+        plural = "" if len(bodies) == 1 else "s"
+        note = f"{how}: {capture_note}; {len(bodies)} event-stream response{plural}"
     elif fmt == "mitmproxy":
         bodies, flows_note = mitm_bodies(data)
         note = f"{how}: {flows_note}"

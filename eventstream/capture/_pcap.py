@@ -412,6 +412,10 @@ class _Stream:
         return "; ".join(found)
 
 
+def _count(number: int, what: str) -> str:
+    return f"{number:,} {what}" + ("" if number == 1 else "s")
+
+
 def _endpoint(address: tuple[str, int]) -> str:
     host, port = address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -487,7 +491,7 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Body], str]:
         if problems:
             troubles.append(f"{server.name}: {problems}")
         bodies.extend(found)
-    note = f"{total:,} packets, {len(order)} TCP connections"
+    note = f"{_count(total, 'packet')}, {_count(len(order), 'TCP connection')}"
     if not_http:
         note += f" ({not_http} not HTTP/1.x from their start)"
     skipped = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
