@@ -6,6 +6,8 @@ do not know."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import random
 from collections.abc import AsyncIterator
 
@@ -163,3 +165,25 @@ def test_nova_sonic_refuses_hostile_chunks_with_its_error_only() -> None:
             except nova_sonic.NovaSonicError:
                 continue
             nova_sonic.encode(event)
+
+
+def test_events_and_exceptions_pickle_and_copy() -> None:
+    body = _frame("trace", b'{"agentId":"A","new":[1],"trace":{"futureTrace":{"x":1}}}')
+    (event,) = agent.events(body, "agent")
+    error = sagemaker.decode_event(
+        es.decode(_frame("ModelStreamError", b'{"ErrorCode":"c","Message":"m"}', "exception"))
+    )
+    part = sagemaker.PayloadPart(bytes=b"\x00")
+    for value in (event, error, part):
+        again = pickle.loads(pickle.dumps(value))
+        assert again == value == copy.deepcopy(value)
+    assert agent.encode_event(pickle.loads(pickle.dumps(event))).encode() == body
+
+
+def test_bedrock_runtimes_readers_stay_bedrock_runtimes() -> None:
+    frame = es.decode(br.encode_event(br.MessageStart(role="assistant")).encode())
+    reader = br.EventReader("auto")
+    reader.read(frame)
+    assert type(reader) is br.EventReader and reader.stream == "converse"
+    named = br.EventReader("sagemaker")
+    assert type(named) is not br.EventReader and named.stream == "sagemaker"
