@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import email.utils
 import http
 import json
@@ -274,7 +275,9 @@ class MockServer:
         try:
             model, operation = route(request)
         except BadRequest as exc:
-            plan = plan_error(br.ResourceNotFoundException(exc.message), request_id=request_id)
+            # The status says what is wrong (404 no such operation, 405 not a POST).
+            error = plan_error(br.ResourceNotFoundException(exc.message), request_id=request_id)
+            plan = dataclasses.replace(error, status=exc.status)
             self._carry_out(connection, plan, keep_alive)
             self._journal(
                 request=number, method=request.method, path=path, status=exc.status,
@@ -371,6 +374,8 @@ class MockServer:
                 raise _Gone("server-stopped")
             readable, _, _ = select.select([connection], [], [], left)
             if readable:
+                if self._stopping.is_set():  # stop() shut the connection down
+                    raise _Gone("server-stopped")
                 try:
                     peek = connection.recv(1, socket.MSG_PEEK)
                 except OSError:
@@ -440,8 +445,9 @@ def serve(
 @contextlib.contextmanager
 def fault_header(client: Any, faults: FaultsLike) -> Iterator[str]:
     """Send the ``x-eventstream-fault`` header with every request ``client`` (a boto3 or
-    aiobotocore client) makes inside the block; yields the spec sent."""
-    spec = format_faults(as_faults(faults))
+    aiobotocore client) makes inside the block; yields the spec sent. A string goes as it
+    is (the server answers a bad one with a ``ValidationException`` naming its part)."""
+    spec = faults if isinstance(faults, str) else format_faults(as_faults(faults))
 
     def add(request: Any, **_: Any) -> None:
         request.headers[FAULT_HEADER] = spec
