@@ -305,13 +305,7 @@ class ServiceReader:
             )
         self.streams = streams
         self.strict = strict
-        self._events: dict[str, type[ServiceEvent]] = {}
-        self._exceptions: dict[str, type[ServiceException]] = {}
-        for union in streams.values():  # the first union to name a class wins
-            for cls in union.events:
-                self._events.setdefault(cls.event_type, cls)
-            for exc in union.exceptions:
-                self._exceptions.setdefault(exc.exception_type, exc)
+        self._events, self._exceptions = _any_classes(streams)
         self._auto = stream == "auto" and hint is None
         self.stream: str | None
         if stream == "auto":
@@ -361,6 +355,21 @@ def _known(streams: Mapping[str, ServiceStream], name: object) -> bool:
     return isinstance(name, str) and name in streams
 
 
+def _any_classes(
+    streams: Mapping[str, ServiceStream],
+) -> tuple[dict[str, type[ServiceEvent]], dict[str, type[ServiceException]]]:
+    """Every event and exception class of ``streams`` by wire name (for frames decoded
+    before a stream is known); the first union to name a class wins."""
+    events: dict[str, type[ServiceEvent]] = {}
+    exceptions: dict[str, type[ServiceException]] = {}
+    for union in streams.values():
+        for cls in union.events:
+            events.setdefault(cls.event_type, cls)
+        for exc in union.exceptions:
+            exceptions.setdefault(exc.exception_type, exc)
+    return events, exceptions
+
+
 class Service:
     """A service's streams and the functions over them, bound (what its package exports)."""
 
@@ -372,6 +381,7 @@ class Service:
         # slots anyway, and generating ~150 of them would double the import time.
         for cls in {c for s in streams.values() for c in s.events}:
             install_init(cls)
+        self._events, self._exceptions = _any_classes(streams)
         _register_service_streams(streams)
 
     def decode_event(
@@ -384,9 +394,17 @@ class Service:
         offset: int | None = None,
     ) -> ServiceTypedEvent:
         """Map one message to its typed event (``stream``: a union name; ``None``: any)."""
-        return ServiceReader(self.streams, stream, strict=strict).read(
-            message, offset=offset, frame_index=frame_index
-        )
+        union = None
+        if stream is not None:
+            if not _known(self.streams, stream):
+                raise ConfigurationError(
+                    f"unknown stream {stream!r}; choose one of {sorted(self.streams)}"
+                )
+            union = self.streams[stream]
+        return decode(
+            message, union, events=self._events, exceptions=self._exceptions, strict=strict,
+            frame_index=frame_index, offset=offset,
+        )  # fmt: skip
 
     def encode_event(self, event: ServiceTypedEvent) -> Message:
         """The message the service sends for ``event``."""
