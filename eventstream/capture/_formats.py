@@ -34,8 +34,6 @@ __all__ = [
     "LoadedInput",
     "load_input",
     "open_input",
-    "HEAD_BYTES",
-    "MAX_DOCUMENT_BYTES",
 ]
 
 InputFormat: TypeAlias = Literal[
