@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -138,3 +140,36 @@ def test_the_context_manager_outside_pytest(tmp_path: Path) -> None:
         "frame": names.index("metadata"),
     }
     assert json.loads(journal.read_text())["outcome"] == "complete"
+
+
+def test_the_server_and_the_plugin_need_nothing_beyond_pytest() -> None:
+    # What eventstream[testing] installs is enough: in a fresh interpreter, importing the
+    # plugin loads the standard library, eventstream and pytest's own packages only.
+    code = (
+        "import sys; import eventstream.pytest_plugin, eventstream.mock.cli;"
+        "print('\\n'.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    pytest_own = {
+        "pytest",
+        "_pytest",
+        "pluggy",
+        "iniconfig",
+        "packaging",
+        "py",
+        "exceptiongroup",
+        "tomli",
+        "pygments",
+        "colorama",
+    }
+    foreign = {
+        name
+        for name in loaded
+        if name not in sys.stdlib_module_names
+        and name != "eventstream"
+        and name not in pytest_own
+        and not name.startswith("_")
+    }
+    assert foreign == set()

@@ -515,3 +515,46 @@ def test_eventstream_serve_as_a_process(tmp_path: Path) -> None:
     assert f"serving Bedrock Runtime on {url}: the script" in err
     (record,) = mock.read_journal(journal)
     assert record["injected"][0]["kind"] == "exception" and record["fault_source"] == "server"
+
+
+# --- the non-streaming answers have botocore's shapes ---------------------------------------
+
+
+def _check_shape(value: Any, shape: Any, where: str) -> None:
+    """``value`` (parsed JSON) fits ``shape`` of botocore's model: required members present,
+    no member the shape lacks, scalars of the right JSON type."""
+    kind = shape.type_name
+    if shape.metadata.get("document"):
+        json.dumps(value)  # any JSON value
+    elif kind == "structure":
+        assert isinstance(value, dict), where
+        missing = set(shape.required_members) - set(value)
+        assert not missing, f"{where}: required {missing}"
+        union = shape.metadata.get("union", False)
+        assert not union or len(value) == 1, f"{where}: a union holds one member"
+        for key, item in value.items():
+            assert key in shape.members, f"{where}: {key} is not a member"
+            _check_shape(item, shape.members[key], f"{where}.{key}")
+    elif kind == "list":
+        assert isinstance(value, list), where
+        for index, item in enumerate(value):
+            _check_shape(item, shape.member, f"{where}[{index}]")
+    elif kind in ("integer", "long"):
+        assert isinstance(value, int) and not isinstance(value, bool), where
+    elif kind == "string":
+        assert isinstance(value, str), where
+        enum = shape.enum
+        assert not enum or value in enum, f"{where}: {value!r} not in {enum}"
+
+
+def test_the_converse_answer_has_botocores_converse_response_shape() -> None:
+    botocore_session = pytest.importorskip("botocore.session")
+    model = botocore_session.get_session().get_service_model("bedrock-runtime")
+    output = model.operation_model("Converse").output_shape
+    script = mock.Script(text="Hi", tool_calls=(mock.ToolCall("t", {"a": [1, 2]}),))
+    with mock.serve(script=script) as running:
+        body = httpx.post(running.url + "/model/m/converse", content=b"{}").json()
+    # botocore binds no member of the response to a header or the status.
+    assert set(body) == {"output", "stopReason", "usage", "metrics"}
+    _check_shape(body, output, "ConverseResponse")
+    assert body["output"]["message"]["content"][1]["toolUse"]["input"] == {"a": [1, 2]}
