@@ -152,6 +152,13 @@ def _citation(citation: br.CitationDelta) -> Any:
     return tr.anthropic_citation(citation)
 
 
+def _stop_reason(result: br.Reassembled) -> str | None:
+    # Converse's value, whichever vocabulary the stream used: an Invoke stream of Claude's
+    # keeps Anthropic's (refusal), which is Converse's content_filtered.
+    reason = result.stop_reason
+    return None if reason is None else tr.stop_from_anthropic(reason)
+
+
 def anthropic_view(result: br.Reassembled, *, sdk: bool = False) -> dict[str, Any]:
     """Our reassembly as an Anthropic final message can hold it. ``sdk``: as the SDK's
     accumulator holds it, which reads the cache write's TTL split only from
@@ -168,7 +175,7 @@ def anthropic_view(result: br.Reassembled, *, sdk: bool = False) -> dict[str, An
             blocks.append(("redacted", block.redacted_content))
         else:
             blocks.append(("thinking", block.text, block.signature or None))
-    reason = result.stop_reason
+    reason = _stop_reason(result)
     return {
         "content": blocks,
         "stop_reason": None if reason is None else tr.stop_to_anthropic(reason),
@@ -233,7 +240,7 @@ def openai_view(result: br.Reassembled) -> dict[str, Any]:
             if block.signature:
                 details.append(("signature", block.signature))
     inputs, outputs, read, write = usage_counts(result.usage)
-    reason = result.stop_reason
+    reason = _stop_reason(result)
     return {
         "text": text,
         "reasoning": reasoning,

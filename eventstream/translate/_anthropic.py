@@ -205,8 +205,10 @@ class BedrockToAnthropic:
         self._started = False
         self._stop_reason: str | None = None
         self._stop_sequence: str | None = None
-        #: True once the stream has ended: message_stop or an error went out.
-        self.finished = False
+        #: ``message_stop`` went out (an exception after it still goes out as an error).
+        self.ended = False
+        #: An ``error`` went out: nothing more will.
+        self.failed = False
         self._chunks: AnthropicToBedrock | None = None
         # An Invoke stream's message_start usage (Converse has it only at the end).
         self._start_usage: dict[str, Any] | None = None
@@ -214,7 +216,7 @@ class BedrockToAnthropic:
     # The hot path: one text delta is one template and one encode_sse.
     def feed(self, event: TypedEvent) -> list[bytes]:
         """The SSE bytes of the Anthropic events ``event`` makes, in order."""
-        if self.finished:
+        if self.failed or (self.ended and not isinstance(event, (BedrockException, Chunk))):
             return []
         if type(event) is ContentBlockDelta:
             delta = event.delta
@@ -243,7 +245,11 @@ class BedrockToAnthropic:
             fields = event.additional_model_response_fields
             if isinstance(fields, dict) and isinstance(fields.get("stop_sequence"), str):
                 self._stop_sequence = fields["stop_sequence"]
-            return self._message_start([]) if not self._started else []
+            # The stop reason now (so that a stream cut before metadata still has it), the
+            # counts with metadata: message_delta may come more than once, counts cumulative.
+            # An Invoke stream has counts so far; Converse's come with metadata.
+            counts = self._chunks.usage if self._chunks is not None else {"output_tokens": 0}
+            return self._message_delta(self._message_start([]), counts)
         if isinstance(event, Metadata):
             return self._end(event.usage)
         if isinstance(event, BedrockException):
@@ -330,17 +336,7 @@ class BedrockToAnthropic:
         if block is None:
             # A stop with nothing before it: an empty text block, as reassembly has it.
             block = self._open(converse, "text", out)
-        if block.kind == "redacted":
-            data = base64.b64encode(bytes(block.redacted or b"")).decode("ascii")
-            block.index, self._next = self._next, self._next + 1
-            shell = {"type": "redacted_thinking", "data": data}
-            start = {"type": "content_block_start", "index": block.index, "content_block": shell}
-            out.append(_sse("content_block_start", dumps(start)))
-        elif block.signature:
-            # Anthropic's readers keep the last signature_delta: send the whole one, once.
-            signed = {"type": "signature_delta", "signature": "".join(block.signature)}
-            event = {"type": "content_block_delta", "index": block.index, "delta": signed}
-            out.append(_sse("content_block_delta", dumps(event)))
+        self._flush(block, out)
         block.stopped = True
         out.append(
             _sse("content_block_stop", f'{{"type":"content_block_stop","index":{block.index}}}')
@@ -360,13 +356,21 @@ class BedrockToAnthropic:
         creation = cache_creation(usage)
         if creation is not None:
             counts["cache_creation"] = creation
-        delta = {"stop_reason": self._stop_reason, "stop_sequence": self._stop_sequence}
-        out.append(
-            _sse("message_delta", dumps({"type": "message_delta", "delta": delta, "usage": counts}))
-        )
+        self._message_delta(out, counts)
         out.append(_sse("message_stop", '{"type":"message_stop"}'))
-        self.finished = True
+        self.ended = True
         return out
+
+    def _message_delta(self, out: list[bytes], counts: dict[str, Any]) -> list[bytes]:
+        delta = {"stop_reason": self._stop_reason, "stop_sequence": self._stop_sequence}
+        data = {"type": "message_delta", "delta": delta, "usage": counts}
+        out.append(_sse("message_delta", dumps(data)))
+        return out
+
+    @property
+    def finished(self) -> bool:
+        """The stream has ended: ``message_stop`` or an ``error`` went out."""
+        return self.ended or self.failed
 
     def _chunk(self, chunk: Chunk) -> list[bytes]:
         # An Invoke chunk in Anthropic's format: read into Converse events, then as those.
@@ -389,13 +393,33 @@ class BedrockToAnthropic:
     def error(self, exception: BaseException) -> list[bytes]:
         """The ``error`` event that ends the stream for ``exception``: a Bedrock exception
         by :data:`ERRORS`, anything else (a cut upstream) as an ``api_error``."""
-        if self.finished:
+        if self.failed:
             return []
-        self.finished = True
+        self.failed = True
         if not isinstance(exception, BedrockException):
             exception = InternalServerException(f"the upstream stream failed: {exception}")
         _, body = anthropic_error(exception)
-        return [_sse("error", dumps(body))]
+        out: list[bytes] = []
+        for block in self._blocks.values():
+            if not block.stopped:
+                self._flush(block, out)  # what a block had so far, though it never stopped
+        out.append(_sse("error", dumps(body)))
+        return out
+
+    def _flush(self, block: _Out, out: list[bytes]) -> None:
+        # What a block holds back until its stop: the redacted data, or the signature.
+        if block.kind == "redacted" and block.index < 0:
+            data = base64.b64encode(bytes(block.redacted or b"")).decode("ascii")
+            block.index, self._next = self._next, self._next + 1
+            shell = {"type": "redacted_thinking", "data": data}
+            start = {"type": "content_block_start", "index": block.index, "content_block": shell}
+            out.append(_sse("content_block_start", dumps(start)))
+        elif block.signature:
+            # Anthropic's readers keep the last signature_delta: send the whole one, once.
+            signed = {"type": "signature_delta", "signature": "".join(block.signature)}
+            event = {"type": "content_block_delta", "index": block.index, "delta": signed}
+            out.append(_sse("content_block_delta", dumps(event)))
+            block.signature.clear()
 
     def close(self) -> list[bytes]:
         """End of the input: nothing if the stream ended, else the ``error`` event that says
@@ -453,10 +477,13 @@ class AnthropicToBedrock:
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
         self._stop_sequence: str | None = None
+        self._stop_sent = False
         self._metrics: dict[str, Any] = {}
         self._count = 0  # events read
-        #: True once the stream has ended: message_stop or an error came.
-        self.finished = False
+        #: ``message_stop`` came (an error after it still becomes an exception).
+        self.ended = False
+        #: An error came, or the end did not: nothing more is read.
+        self.failed = False
         self._decoder: SSEDecoder | None = None
 
     def feed_bytes(self, data: bytes) -> list[TypedEvent]:
@@ -467,12 +494,20 @@ class AnthropicToBedrock:
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event (Anthropic names each after its ``type``)."""
-        if sse.event == "ping" or self.finished:
+        if sse.event == "ping" or self.failed:
             return []
         value = loads_event(sse.data, self._count, "Anthropic")
         if sse.event == "error" and value.get("type") != "error":
             value = {"type": "error", "error": value.get("error", value)}
-        if self.stream == "invoke" and value.get("type") not in ("message_stop", "error"):
+        if (
+            self.stream == "invoke"
+            and not self.ended
+            and value.get("type")
+            not in (
+                "message_stop",
+                "error",
+            )
+        ):
             self._note(value)
             self._count += 1
             return [Chunk(bytes=sse.data.encode())]  # the data as it came: no re-encoding
@@ -480,12 +515,12 @@ class AnthropicToBedrock:
 
     def feed(self, value: dict[str, Any]) -> list[TypedEvent]:
         """Take one Anthropic event as parsed JSON."""
-        if self.finished:
+        kind = value.get("type")
+        if self.failed or (self.ended and kind != "error"):
             return []
         self._count += 1
-        kind = value.get("type")
         if kind == "error":
-            self.finished = True
+            self.failed = True
             exception = in_stream(from_anthropic_error(None, value), self.stream)
             return [exception]
         if self.stream == "invoke":
@@ -506,7 +541,12 @@ class AnthropicToBedrock:
             ]  # fmt: skip
         if kind == "message_delta":
             self._note(value)
-            return []
+            if self._stop_reason is None or self._stop_sent:
+                return []
+            # messageStop as soon as the stop reason comes (the usage waits for the end,
+            # where Converse has it): a stream cut before message_stop keeps it.
+            self._stop_sent = True
+            return [self._message_stop()]
         if kind == "message_stop":
             return self._end(value)
         return []  # ping, and event types this library does not know
@@ -534,7 +574,7 @@ class AnthropicToBedrock:
     def _invoke(self, value: dict[str, Any]) -> list[TypedEvent]:
         self._note(value)
         if value.get("type") == "message_stop":
-            self.finished = True
+            self.ended = True
             usage = usage_from_anthropic(self._usage)
             value = dict(value)
             value.setdefault("amazon-bedrock-invocationMetrics", {
@@ -557,8 +597,9 @@ class AnthropicToBedrock:
         kind = shell.get("type")
         if kind == "text":
             block = self._block(index, "text")
-            text = _str(shell.get("text"))
-            return [_text(block.index, text)] if text else []
+            # Converse opens a text block with its first delta: send one, empty or not, so
+            # that a block started and cut before any text still is one.
+            return [_text(block.index, _str(shell.get("text")) or "")]
         if kind == "tool_use":
             block = self._block(index, "tool_use")
             start = ToolUseStart(
@@ -573,8 +614,7 @@ class AnthropicToBedrock:
             return out
         if kind == "thinking":
             block = self._block(index, "thinking")
-            text = _str(shell.get("thinking"))
-            return [_reasoning(block.index, text=text)] if text else []
+            return [_reasoning(block.index, text=_str(shell.get("thinking")) or "")]
         if kind == "redacted_thinking":
             block = self._block(index, "thinking")
             try:
@@ -615,22 +655,26 @@ class AnthropicToBedrock:
         return []
 
     def _end(self, value: dict[str, Any]) -> list[TypedEvent]:
-        self.finished = True
+        self.ended = True
         metrics = value.get("amazon-bedrock-invocationMetrics")
         latency = _int(metrics.get("invocationLatency")) if isinstance(metrics, dict) else None
-        if self._stop_reason is None:
+        if not self._stop_sent:
             # No stop reason: not a finished answer, whatever the end says.
+            self.failed = True
             return [InternalServerException("the Anthropic stream ended without a stop reason")]
-        additional = {"stop_sequence": self._stop_sequence} if self._stop_sequence else None
         return [
-            MessageStop(
-                stop_reason=stop_from_anthropic(self._stop_reason),
-                additional_model_response_fields=additional,
-            ),
             Metadata(
                 usage=usage_from_anthropic(self._usage), metrics=Metrics(latency_ms=latency or 0)
             ),
         ]
+
+    def _message_stop(self) -> MessageStop:
+        assert self._stop_reason is not None
+        additional = {"stop_sequence": self._stop_sequence} if self._stop_sequence else None
+        return MessageStop(
+            stop_reason=stop_from_anthropic(self._stop_reason),
+            additional_model_response_fields=additional,
+        )
 
     def close(self) -> list[TypedEvent]:
         """End of the input: nothing if the stream ended, else the exception that says it
@@ -640,8 +684,18 @@ class AnthropicToBedrock:
                 self._decoder.close()  # an unfinished event: the stream did not end (below)
         if self.finished:
             return []
-        self.finished = True
+        self.failed = True
         return [InternalServerException("the Anthropic stream ended before message_stop")]
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """The token counts so far, in Anthropic's names (``output_tokens`` always)."""
+        return {"output_tokens": 0, **self._usage}
+
+    @property
+    def finished(self) -> bool:
+        """The stream has ended: ``message_stop`` or an error came."""
+        return self.ended or self.failed
 
 
 def _text(index: int, text: str) -> ContentBlockDelta:

@@ -64,7 +64,7 @@ class _Block:
     kind: str
     tool: int = -1
     signature: str = ""
-    redacted: bytes = b""
+    redacted: bytes | None = None
 
 
 class BedrockToOpenAI:
@@ -103,8 +103,11 @@ class BedrockToOpenAI:
         self._tools = 0
         self._details = 0
         self._started = False
-        #: True once the stream has ended: ``[DONE]`` or an error went out.
-        self.finished = False
+        #: ``metadata`` came: the usage chunk went out, ``[DONE]`` waits for :meth:`close`
+        #: (an exception after the end still goes out as an error chunk).
+        self.ended = False
+        #: An error chunk went out: nothing more will.
+        self.failed = False
         self._chunks: AnthropicToBedrock | None = None
 
     def _chunk(self, delta: str) -> bytes:
@@ -121,7 +124,7 @@ class BedrockToOpenAI:
 
     def feed(self, event: TypedEvent) -> list[bytes]:
         """The SSE bytes of the chunks ``event`` makes, in order."""
-        if self.finished:
+        if self.failed or (self.ended and not isinstance(event, (BedrockException, Chunk))):
             return []
         if type(event) is ContentBlockDelta:
             delta = event.delta
@@ -152,7 +155,7 @@ class BedrockToOpenAI:
                 if delta.signature is not None:
                     block.signature += delta.signature
                 if delta.redacted_content is not None:
-                    block.redacted += delta.redacted_content
+                    block.redacted = (block.redacted or b"") + delta.redacted_content
             # Citations, tool results, images: chat chunks have no place for them (lossy).
             return out
         out = []
@@ -178,8 +181,7 @@ class BedrockToOpenAI:
         elif isinstance(event, Metadata):
             if self.include_usage:
                 out.append(self._usage(event.usage))
-            out.append(_DONE)
-            self.finished = True
+            self.ended = True
         return out
 
     def _open_tool(self, converse: int, tool_id: str, name: str, out: list[bytes]) -> _Block:
@@ -198,7 +200,7 @@ class BedrockToOpenAI:
         if block is None or block.kind != "reasoning":
             return
         entry: dict[str, Any] | None = None
-        if block.redacted:
+        if block.redacted is not None:
             data = base64.b64encode(block.redacted).decode("ascii")
             entry = {"type": "reasoning.encrypted", "data": data}
         elif block.signature:
@@ -248,20 +250,33 @@ class BedrockToOpenAI:
     def error(self, exception: BaseException) -> list[bytes]:
         """The ``{"error": ...}`` chunk that ends the stream for ``exception`` (a Bedrock
         exception by :data:`ERRORS`, anything else as a server error)."""
-        if self.finished:
+        if self.failed:
             return []
-        self.finished = True
+        self.failed = True
         if not isinstance(exception, BedrockException):
             exception = InternalServerException(f"the upstream stream failed: {exception}")
         _, body = openai_error(exception)
-        return [encode_sse(dumps(body))]
+        out: list[bytes] = []
+        if self._started:
+            for index in list(self._blocks):
+                self._stop(index, out)  # a signature or redacted data held back goes first
+        out.append(encode_sse(dumps(body)))
+        return out
 
     def close(self) -> list[bytes]:
-        """End of the input: nothing if the stream ended, else the error chunk that says it
-        was cut short (never a ``[DONE]`` it did not earn)."""
-        if self.finished:
+        """End of the input: ``data: [DONE]`` if the stream ended, else the error chunk that
+        says it was cut short (never a ``[DONE]`` it did not earn); nothing after an error."""
+        if self.failed:
             return []
+        if self.ended:
+            self.failed = True  # nothing more: [DONE] goes out once
+            return [_DONE]
         return self.error(InternalServerException("the Bedrock stream ended before its end"))
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will go out but :meth:`close`'s ``[DONE]``."""
+        return self.ended or self.failed
 
 
 def to_openai(
@@ -316,8 +331,10 @@ class OpenAIToBedrock:
         self._started = False
         self._stopped = False  # finish_reason came
         self._count = 0
-        #: True once the stream has ended: metadata or an error went out.
-        self.finished = False
+        #: The usage chunk (or ``[DONE]``) came: the end (an error after it still counts).
+        self.ended = False
+        #: An error came, or the end did not: nothing more is read.
+        self.failed = False
         self._decoder: SSEDecoder | None = None
 
     def feed_bytes(self, data: bytes) -> list[TypedEvent]:
@@ -328,12 +345,12 @@ class OpenAIToBedrock:
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event: a chunk, an error, or ``[DONE]``."""
-        if self.finished:
+        if self.failed:
             return []
         if sse.data.startswith(DONE):  # what the openai SDK tests
             return self.done()
         value = loads_event(sse.data, self._count, "OpenAI")
-        if self.stream == "invoke" and not value.get("error"):
+        if self.stream == "invoke" and not self.ended and not value.get("error"):
             self._count += 1
             self._track(value)
             return [Chunk(bytes=sse.data.encode())]
@@ -348,15 +365,15 @@ class OpenAIToBedrock:
         if isinstance(choices, list) and choices and isinstance(choices[0], dict):
             self._stopped = self._stopped or bool(choices[0].get("finish_reason"))
         if value.get("usage"):
-            self.finished = self._stopped
+            self.ended = self._stopped
 
     def feed(self, value: dict[str, Any]) -> list[TypedEvent]:
         """Take one chunk as parsed JSON."""
-        if self.finished:
+        if self.failed or (self.ended and not value.get("error")):
             return []
         self._count += 1
         if value.get("error"):  # what the openai SDK raises on
-            self.finished = True
+            self.failed = True
             return [in_stream(from_openai_error(None, value), self.stream)]
         if self.stream == "invoke":
             self._track(value)
@@ -384,7 +401,7 @@ class OpenAIToBedrock:
         usage = value.get("usage")
         if isinstance(usage, dict) and self._stopped:
             out.append(_metadata(usage))
-            self.finished = True
+            self.ended = True
         return out
 
     def _begin(self, role: object, out: list[TypedEvent]) -> None:
@@ -477,12 +494,18 @@ class OpenAIToBedrock:
         ``finish_reason``, not an answer: an exception."""
         if self.finished:
             return []
-        self.finished = True
         if not self._stopped:
+            self.failed = True
             return [InternalServerException("the OpenAI stream ended without a finish_reason")]
+        self.ended = True
         if self.stream == "invoke":
             return []
         return [_metadata({})]
+
+    @property
+    def finished(self) -> bool:
+        """The stream has ended: its usage, ``[DONE]`` or an error came."""
+        return self.ended or self.failed
 
     def close(self) -> list[TypedEvent]:
         """End of the input: nothing if the stream ended; else what ``[DONE]`` would give

@@ -121,8 +121,10 @@ _ANTHROPIC_STATUS_BACK = {row.anthropic_status: row.bedrock for row in ERRORS if
 
 def _row(exception: BedrockException) -> ErrorPair:
     if isinstance(exception, (UnknownException, ErrorFrame)):
-        return _BY_CODE["InternalServerException"]  # unknown status: an upstream fault
-    return _BY_CODE.get(error_code(exception), _BY_CODE["InternalServerException"])
+        # Unknown, so not retryable (as bedrock says): the model-error row, a 424 that
+        # neither SDK retries.
+        return _BY_CODE["ModelErrorException"]
+    return _BY_CODE.get(error_code(exception), _BY_CODE["ModelErrorException"])
 
 
 def _original_status(exception: BedrockException) -> int | None:
