@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import botocore.eventstream
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 import eventstream as es
 from eventstream import bedrock as br
 from eventstream import bedrock_strategies as bs
+from tests.markdown import python_blocks, table_after
 from tests.support import shared_path
 
 METRICS = {"inputTokenCount": 12, "outputTokenCount": 3, "invocationLatency": 400,
@@ -546,3 +548,58 @@ def test_anthropic_streams_sent_on_as_converse_reassemble_the_same(drawn: bs.Bed
         invoked.content, invoked.stop_reason, invoked.usage, invoked.metrics, invoked.complete,
     )  # fmt: skip
     assert (again.model, again.id) == (invoked.model, invoked.id)  # carried in extra
+
+
+def test_converse_stop_reasons_are_botocore_s_and_others_are_noted() -> None:
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    assert set(model.shape_for("StopReason").enum) == br.CONVERSE_STOP_REASONS
+    mapped = {v for table in br.FAMILIES.values() for v in table.stop_reasons.values()}
+    assert mapped <= br.CONVERSE_STOP_REASONS  # every table maps into Converse's words
+    body = {"type": "message_delta", "delta": {"stop_reason": "refusal"}, "usage": {}}
+    result = _read([body])
+    assert result.notes == ("stop reason 'refusal' is not one of Converse's",)
+    assert ("note", "stop reason 'refusal' is not one of Converse's") in result.rows()
+    assert _read(LLAMA).notes == ()
+
+
+# --- docs/bedrock.md -----------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "bedrock.md"
+
+
+def _path_text(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _layout_text(layout: br.ChunkFormat) -> str:
+    return {
+        "anthropic": "Anthropic Messages events",
+        "converse": "one Converse event per chunk",
+        "chat": "chat-completion chunks",
+    }.get(layout.kind) or f"`{_path_text(layout.text[0])}`"
+
+
+def test_docs_family_table_is_the_families() -> None:
+    expected = [
+        [
+            f"`{table.name}`",
+            ", ".join(f"`{prefix}`" for prefix in table.model_prefixes),
+            "; ".join(_layout_text(layout) for layout in table.formats),
+            ", ".join(f"`{k}` → `{v}`" for k, v in table.stop_reasons.items()) or "Converse's own",
+        ]
+        for table in br.FAMILIES.values()
+    ]
+    marker = "<!-- generated from eventstream.bedrock.FAMILIES"
+    assert table_after(DOC.read_text(encoding="utf-8"), marker) == expected
+
+
+def test_docs_reassembly_example_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Reassembly, and the model families") :]
+    (block, *_) = python_blocks(section)
+    exec(block.compiled(str(DOC)), {})
+    said = block.code.rstrip().splitlines()[-1].removeprefix("# ")
+    assert capsys.readouterr().out == said + "\n"

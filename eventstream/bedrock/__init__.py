@@ -123,6 +123,7 @@ from ._http import (
 )
 from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
+    CONVERSE_STOP_REASONS,
     Block,
     ImageBlock,
     ReasoningBlock,
@@ -205,6 +206,7 @@ __all__ = [
     # reassembly
     "reassemble",
     "Reassembler",
+    "CONVERSE_STOP_REASONS",
     "Reassembled",
     "Block",
     "TextBlock",

@@ -517,7 +517,10 @@ class ChunkReader:
             if found is None:
                 return None
             self.family, self.family_note = found, "from the chunks"
-        return next((f for f in FAMILIES[self.family].formats if _fits(f, value)), None)
+        formats = FAMILIES[self.family].formats
+        if len(formats) == 1:  # most families: no generator per chunk
+            return formats[0] if _fits(formats[0], value) else None
+        return next((f for f in formats if _fits(f, value)), None)
 
     def _stop_reason(self, reason: str) -> tuple[str, dict[str, Any]]:
         assert self.family is not None

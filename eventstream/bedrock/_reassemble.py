@@ -49,6 +49,7 @@ from ._streams import TypedEvent
 from ._wire import JSON, to_wire
 
 __all__ = [
+    "CONVERSE_STOP_REASONS",
     "Reassembler",
     "reassemble",
     "Reassembled",
@@ -60,6 +61,14 @@ __all__ = [
     "ImageBlock",
     "StreamError",
 ]
+
+
+#: Converse's ``stopReason`` values (the service model's ``StopReason`` enum).
+CONVERSE_STOP_REASONS = frozenset(
+    {"end_turn", "tool_use", "max_tokens", "stop_sequence", "guardrail_intervened",
+     "content_filtered", "malformed_model_output", "malformed_tool_use",
+     "model_context_window_exceeded"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -595,8 +604,6 @@ class Reassembler:
                 self._errors.append(StreamError(item.type, item.message))
             else:
                 self.add(item)
-        # The reader's running figures: usage from the first chunk on, not only at the end.
-        self._usage, self._metrics = reader.usage, reader.metrics
 
     def add_anthropic(self, event: AnthropicEvent | None) -> None:
         """Take the Anthropic event inside the next ``chunk`` (``None``: not one), for a
@@ -622,7 +629,14 @@ class Reassembler:
                     )
                 )
         reader = self._reader
+        usage, metrics = self._usage, self._metrics
+        if reader is not None:  # its running figures: usage from the first chunk on
+            usage, metrics = reader.usage, reader.metrics
         notes: list[str] = []
+        if self._stop_reason is not None and self._stop_reason not in CONVERSE_STOP_REASONS:
+            # Defaulting such a value to a success hides truncation and refusals (opencode
+            # #46193, any-llm #1358): it is passed on, and said.
+            notes.append(f"stop reason {self._stop_reason!r} is not one of Converse's")
         return Reassembled(
             role=self._role,
             content=content,
@@ -630,8 +644,8 @@ class Reassembler:
             stop_sequence=self._stop_sequence,
             model=self._model,
             id=self._id,
-            usage=self._usage,
-            metrics=self._metrics,
+            usage=usage,
+            metrics=metrics,
             additional_model_response_fields=self._additional,
             errors=tuple(errors),
             complete=self._complete and not errors,
