@@ -178,9 +178,10 @@ def _status_back(status: int, table: Mapping[int, str]) -> str:
     return code
 
 
-def _build(code: str, message: str, status: int | None) -> BedrockException:
+def _build(code: str, message: str, status: int | None, default: int) -> BedrockException:
     cls = HTTP_ERRORS[code]
-    if cls is ModelStreamErrorException and status is not None:
+    if cls is ModelStreamErrorException and status not in (None, default):
+        # The model's own status (the row's status stands for none).
         return ModelStreamErrorException(message, original_status_code=status)
     return cls(message)
 
@@ -198,7 +199,7 @@ def from_anthropic_error(status: int | None, body: object) -> BedrockException:
         status = next(s for s, k in ANTHROPIC_ONLY_ERRORS.items() if k == kind)
     if code is None:
         code = _status_back(status, _ANTHROPIC_STATUS_BACK) if status else "InternalServerException"
-    return _build(code, message, status)
+    return _build(code, message, status, _BY_CODE[code].anthropic_status)
 
 
 def from_openai_error(status: int | None, body: object) -> BedrockException:
@@ -216,7 +217,8 @@ def from_openai_error(status: int | None, body: object) -> BedrockException:
     else:
         kind = error.get("type")
         code = _OPENAI_TYPE_BACK.get(kind if isinstance(kind, str) else "")
-    return _build(code or "InternalServerException", message, status)
+    code = code or "InternalServerException"
+    return _build(code, message, status, _BY_CODE[code].openai_status)
 
 
 def _error_object(body: object) -> dict[str, Any]:
