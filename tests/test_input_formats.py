@@ -11,6 +11,7 @@ import base64
 import contextlib
 import gzip
 import http.server
+import io
 import json
 import os
 import random
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 
 import eventstream as es
 from eventstream import capture
-from eventstream.capture import _compressed, _containers
+from eventstream.capture import _compressed, _containers, _formats
 from eventstream.samples import sample_bytes
 from tests.cli_support import run
 from tests.support import shared_path
@@ -725,6 +726,29 @@ def test_the_format_names_are_accepted_by_the_cli(tmp_path: Path) -> None:
         assert fmt in capture.INPUT_FORMATS
     done = run("decode", "--input-format", "pcapng", str(target))
     assert done.returncode != 0 and b"a pcap file, not pcapng" in done.stderr
+
+
+def test_inputs_larger_than_the_detection_head_stream_in_through_open_input() -> None:
+    # open_input detects a file over HEAD_BYTES from its head, then reads the document whole:
+    # a flow, a capture or a gzip file whose first record runs past the head is still told.
+    body = SAMPLE * 300
+    assert len(body) > _formats.HEAD_BYTES
+    response = _response(body, f"Content-Length: {len(body)}")
+    server = (b"\x0a\x00\x00\x02", b"\x0a\x00\x00\x01")
+    packets = [
+        (1.0, _ethernet(_ipv4(_tcp(80, 51000, 7 + at, response[at : at + 1448]), *server)))
+        for at in range(0, len(response), 1448)
+    ]
+    inputs = {
+        "mitmproxy": _flow(body),
+        "pcap": _pcap(packets),
+        "gzip": gzip.compress(body),
+        "http": _response(_chunked(body, 4096), "Transfer-Encoding: chunked"),
+    }
+    for fmt, data in inputs.items():
+        loaded = capture.open_input(io.BytesIO(data))
+        assert loaded.format == fmt
+        assert loaded.bodies[0].data == body, fmt
 
 
 # --- whatever the bytes -----------------------------------------------------------------------

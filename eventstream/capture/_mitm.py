@@ -8,6 +8,7 @@ before 7, or another shape) is an error that says how to export HAR from mitmpro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..bedrock import stream_from_path
@@ -17,6 +18,7 @@ from ._http import HttpMessage, decode_body
 
 __all__ = ["looks_like_flows", "mitm_bodies"]
 
+_INTEGER = re.compile(rb"-?[0-9]{1,40}")
 #: How deeply a flow's values may nest (a flow is three or four levels deep).
 MAX_DEPTH = 32
 _HAR_EXPORT = "with mitmproxy 10.1 or later, export HAR: mitmdump -nr FLOWS --set hardump=FLOWS.har"
@@ -28,8 +30,11 @@ def looks_like_flows(data: bytes) -> bool:
     if colon <= 0 or not data[:colon].isdigit():
         return False
     end = colon + 1 + int(data[:colon])
-    # A dictionary's first item is a key: a length of its own ("7:version;" or so).
-    return data[end : end + 1] == b"}" and data[colon + 1 : colon + 2].isdigit()
+    # A dictionary's first item is a key: a length of its own ("7:version;" or so). A flow
+    # longer than what was read for detection is told by that alone.
+    if not data[colon + 1 : colon + 2].isdigit():
+        return False
+    return end >= len(data) or data[end : end + 1] == b"}"
 
 
 def _value(data: bytes, at: int, depth: int, limit: int) -> tuple[Any, int]:
@@ -53,7 +58,7 @@ def _value(data: bytes, at: int, depth: int, limit: int) -> tuple[Any, int]:
         except UnicodeDecodeError:  # pragma: no cover - surrogateescape decodes any bytes
             raise InputFormatError("mitmproxy flows: a bad string", offset=start) from None
     if kind == ord("#"):
-        if not payload.lstrip(b"-").isdigit() or len(payload) > 40:
+        if _INTEGER.fullmatch(payload) is None:
             raise InputFormatError("mitmproxy flows: a bad integer", offset=start)
         return int(payload), end + 1
     if kind == ord("^"):
