@@ -548,6 +548,7 @@ def test_anthropic_streams_sent_on_as_converse_reassemble_the_same(drawn: bs.Bed
         invoked.content, invoked.stop_reason, invoked.usage, invoked.metrics, invoked.complete,
     )  # fmt: skip
     assert (again.model, again.id) == (invoked.model, invoked.id)  # carried in extra
+    assert again.stop_sequence == invoked.stop_sequence  # in additionalModelResponseFields
 
 
 def test_converse_stop_reasons_are_botocore_s_and_others_are_noted() -> None:

@@ -320,3 +320,12 @@ def test_usage_and_metrics_are_typed_whatever_the_stream() -> None:
                           "totalTokens": 2}).usage == br.Usage(
         input_tokens=1, output_tokens=1, total_tokens=2)  # fmt: skip
     assert br.reassemble([]).usage is None and br.reassemble([]).metrics is None
+
+
+def test_the_stop_sequence_converse_gives_when_asked_for_it() -> None:
+    # additionalModelResponseFieldPaths ["/delta/stop_sequence"] (vercel/ai #11410) or
+    # ["/stop_sequence"]: the fields stay as they came, the sequence is read from them.
+    for fields in ({"delta": {"stop_sequence": "END"}}, {"stop_sequence": "END"}):
+        stop = br.MessageStop(stop_reason="stop_sequence", additional_model_response_fields=fields)
+        result = br.reassemble([stop])
+        assert (result.stop_sequence, result.additional_model_response_fields) == ("END", fields)

@@ -11,9 +11,11 @@ and chat-completion chunks (OpenAI gpt-oss, AI21 Jamba, Mistral's chat models).
 :class:`ContentBlockStart`, :class:`ContentBlockDelta`, :class:`ContentBlockStop`,
 :class:`MessageStop` and :class:`Metadata`, as ConverseStream would send them, so that
 reassembly and translators take every family the same way. Where Converse has no field for
-a fact, the event's ``extra`` keeps it (``model`` and ``id`` on the message start,
-``stopSequence`` and the model's own ``modelStopReason`` on the message stop). The model's JSON
-is read through type checks: an odd value leaves a fact out, never raises.
+a fact, the event's ``extra`` keeps it (``model`` and ``id`` on the message start, the
+model's own ``modelStopReason`` on the message stop); an Anthropic stop sequence is in the
+message stop's ``additional_model_response_fields`` as ``stop_sequence``, where Converse puts
+it when asked for ``/stop_sequence``. The model's JSON is read through type checks: an odd
+value leaves a fact out, never raises.
 
 Facts: ``gateway-formats.md`` sections 4 and 6, and each provider's Bedrock parameters page.
 """
@@ -477,7 +479,7 @@ class ChunkReader:
     def read(self, chunk_json: JSON) -> list[ChunkEvent]:
         """The Converse events (and in-band errors) one chunk amounts to."""
         events: list[ChunkEvent] = []
-        for item in self.read_all(chunk_json):
+        for item in self._read_all(chunk_json):
             if isinstance(item, _Opened):
                 if item.redacted is not None:
                     delta: Any = ReasoningContentDelta(redacted_content=item.redacted)
@@ -494,7 +496,7 @@ class ChunkReader:
                 events.append(item)
         return events
 
-    def read_all(self, chunk_json: JSON) -> list[ChunkEvent | _Opened]:
+    def _read_all(self, chunk_json: JSON) -> list[ChunkEvent | _Opened]:
         """:meth:`read`, with the block starts Converse has no event for (package use)."""
         layout = self._layout(chunk_json)
         if layout is None:
@@ -553,10 +555,13 @@ class ChunkReader:
             if event.stop_reason is None:
                 return []
             reason, extra = self._stop_reason(event.stop_reason)
-            if event.stop_sequence is not None:
-                extra["stopSequence"] = event.stop_sequence
+            fields = None if event.stop_sequence is None else {"stop_sequence": event.stop_sequence}
             self._stopped = True
-            return [MessageStop(stop_reason=reason, extra=extra)]
+            return [
+                MessageStop(
+                    stop_reason=reason, additional_model_response_fields=fields, extra=extra
+                )
+            ]
         if kind == "message_stop":
             self._metrics.update(event.metrics)
             return [self._metadata()]

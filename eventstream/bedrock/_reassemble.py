@@ -466,12 +466,8 @@ class Reassembler:
         elif isinstance(event, ContentBlockStop):
             self._stop(event.content_block_index)
         elif isinstance(event, MessageStop):
-            self._after_end("a message stop")
-            self._stop_reason = event.stop_reason
+            self._message_stop(event)
             self._additional = event.additional_model_response_fields
-            sequence = event.extra.get("stopSequence")  # read from an Invoke chunk
-            if isinstance(sequence, str):
-                self._stop_sequence = sequence
         elif isinstance(event, Metadata):
             self._after_end("a metadata event")
             self._usage, self._metrics = event.usage, event.metrics
@@ -497,6 +493,21 @@ class Reassembler:
             value = event.extra.get(key)
             if isinstance(value, str) and value:
                 setattr(self, name, value)
+
+    def _message_stop(self, event: MessageStop) -> None:
+        self._after_end("a message stop")
+        self._stop_reason = event.stop_reason
+        # The stop sequence, where Converse gives it when asked (additionalModelResponse-
+        # FieldPaths "/stop_sequence" or "/delta/stop_sequence", vercel/ai #11410).
+        fields = event.additional_model_response_fields
+        if isinstance(fields, dict):
+            delta = fields.get("delta")
+            for sequence in (
+                fields.get("stop_sequence"),
+                delta.get("stop_sequence") if isinstance(delta, dict) else None,
+            ):
+                if isinstance(sequence, str):
+                    self._stop_sequence = sequence
 
     def _block_start(self, event: ContentBlockStart) -> None:
         start, index = event.start, event.content_block_index
@@ -595,13 +606,17 @@ class Reassembler:
         reader = self._reader
         if reader is None:
             reader = self._reader = ChunkReader(self._family, model_id=self._model_id)
-        for item in reader.read_all(chunk_json):
+        for item in reader._read_all(chunk_json):
             if isinstance(item, _Opened):
                 # An Anthropic text or thinking block's start: Converse has none.
                 parts = [item.text] if item.text else []
                 self._start(item.index, _Open(item.kind, parts=parts, redacted=item.redacted))
             elif isinstance(item, ChunkError):
                 self._errors.append(StreamError(item.type, item.message))
+            elif isinstance(item, MessageStop):
+                # An Invoke stream has no additional fields: the stop sequence carried there
+                # for Converse is Reassembled.stop_sequence only.
+                self._message_stop(item)
             else:
                 self.add(item)
 
