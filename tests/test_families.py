@@ -604,3 +604,22 @@ def test_docs_reassembly_example_prints_what_it_says(capsys: pytest.CaptureFixtu
     exec(block.compiled(str(DOC)), {})
     said = block.code.rstrip().splitlines()[-1].removeprefix("# ")
     assert capsys.readouterr().out == said + "\n"
+
+
+def test_the_figures_in_a_chunk_of_their_own_end_the_stream() -> None:
+    # Bedrock's metrics alone in a last chunk, and OpenAI's usage chunk with no choices.
+    nova = _read([*NOVA[:-1], {"metadata": {"usage": {"inputTokens": 12, "outputTokens": 3}}},
+                  {INVOCATION: METRICS}])  # fmt: skip
+    assert (nova.complete, nova.unknown_chunks, nova.errors) == (True, (), ())
+    assert nova.metrics is not None and nova.metrics.extra["firstByteLatency"] == 100
+    *body, last = OPENAI
+    finish = {k: v for k, v in last.items() if k not in ("usage", INVOCATION)}
+    usage = {"id": "chatcmpl-7", "object": "chat.completion.chunk", "choices": [],
+             "usage": last["usage"], INVOCATION: METRICS}  # fmt: skip
+    openai = _read([*body, finish, usage])
+    assert (openai.stop_reason, openai.complete, openai.unknown_chunks) == ("tool_use", True, ())
+    assert openai.usage is not None and openai.usage.cache_read_input_tokens == 40
+    ai21 = _read([*AI21[:-1], {"choices": [], "usage": {"prompt_tokens": 12,
+                                                         "completion_tokens": 9}}])  # fmt: skip
+    assert ai21.unknown_chunks == () and ai21.usage is not None
+    assert ai21.usage.output_tokens == 9

@@ -256,7 +256,7 @@ FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
                 # The chat models (Mistral Large 2407 and later) send AI21's v1 layout.
                 ChunkFormat(
                     "chat",
-                    marker=(("choices", 0),),
+                    marker=(("choices",),),
                     detect=False,
                     stop=(("stop_reason",), ("finish_reason",)),
                 ),
@@ -296,7 +296,7 @@ FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
                 ),
                 ChunkFormat(
                     "chat",
-                    marker=(("choices", 0),),
+                    marker=(("choices",),),
                     detect=False,
                     stop=(("finish_reason",), ("stop_reason",)),
                     input_tokens=_OPENAI_CHUNK.input_tokens,
@@ -314,7 +314,7 @@ FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
                 # finish_reason and usage (captures: ai21-python).
                 ChunkFormat(
                     "chat",
-                    marker=(("choices", 0),),
+                    marker=(("choices",),),
                     stop=(("finish_reason",), ("stop_reason",)),
                     input_tokens=_OPENAI_CHUNK.input_tokens,
                     output_tokens=_OPENAI_CHUNK.output_tokens,
@@ -498,6 +498,9 @@ class ChunkReader:
 
     def _read_all(self, chunk_json: JSON) -> list[ChunkEvent | _Opened]:
         """:meth:`read`, with the block starts Converse has no event for (package use)."""
+        if isinstance(chunk_json, dict) and chunk_json.keys() == {INVOCATION_METRICS}:
+            # Bedrock's figures in a chunk of their own: the end, whatever the family.
+            return self._end_if_metrics(chunk_json)
         layout = self._layout(chunk_json)
         if layout is None:
             self.unknown.append(chunk_json)
@@ -612,8 +615,6 @@ class ChunkReader:
             if isinstance(event, MessageStop):
                 self._stopped = True
             events.append(event)
-        if not any(key in value for key in _CONVERSE_EVENTS):
-            self.unknown.append(value)
         return events
 
     def _nova_metadata(self, body: JSON) -> list[ChunkEvent | _Opened]:
