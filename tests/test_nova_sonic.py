@@ -347,6 +347,17 @@ def test_each_planted_input_break_is_reported_where_it_is(name: str) -> None:
     assert f"event {index}" in str(caught.value)
 
 
+def test_a_typed_turn_after_audio_is_not_history() -> None:
+    turn = [
+        ns.ContentStart(
+            prompt_name=P, content_name="typed", type="TEXT", role="USER", interactive=True
+        ),
+        ns.TextInput(prompt_name=P, content_name="typed", content="And tomorrow?"),
+        ns.ContentEnd(prompt_name=P, content_name="typed"),
+    ]
+    assert ns.input_violations(session()[:10] + turn + session()[10:]) == ()
+
+
 def test_an_open_session_is_in_order_so_far() -> None:
     assert ns.input_violations(session()[:10], complete=False) == ()
     assert ns.output_violations(response()[:10], complete=False) == ()

@@ -567,7 +567,8 @@ def input_violations(
     """Every break of the input order: ``sessionStart`` first, then prompts
     (``promptStart`` … ``promptEnd``), each of content blocks (``contentStart``, its
     ``textInput``/``audioInput``/``toolResult`` events of the block's type, ``contentEnd``),
-    the system prompt first, history before audio, one audio block at a time, every event
+    the system prompt first, history (non-interactive USER/ASSISTANT text) before audio, one
+    audio block at a time, every event
     naming the open prompt and an open block, ``sessionEnd`` last. ``complete``: the session
     is over, so a missing ``sessionEnd`` is a break too."""
     found: list[OrderViolation] = []
@@ -633,7 +634,10 @@ def input_violations(
                 if any(kind == "AUDIO" for kind in contents.values()):
                     expect("one audio content at a time (contentEnd of the open one first)")
                 audio_started = True
-            elif event.role in ("USER", "ASSISTANT") and event.type == "TEXT" and audio_started:
+            elif (
+                event.role in ("USER", "ASSISTANT") and event.type == "TEXT" and audio_started
+                and event.interactive is not True  # Nova 2 takes typed turns (interactive)
+            ):  # fmt: skip
                 expect("conversation history before audio streaming begins")
             first_content = False
             seen.add(content)
