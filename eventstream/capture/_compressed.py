@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import zlib
 
-from ._formats import InputFormatError
+from ._base import InputFormatError
 
-__all__ = ["MAX_DECOMPRESSED_SIZE", "Inflater", "gunzip"]
+__all__: list[str] = []
 
 #: The most bytes one compressed input or body may expand to.
 MAX_DECOMPRESSED_SIZE = 256 * 1024 * 1024

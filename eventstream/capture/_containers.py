@@ -9,17 +9,17 @@ it, through the reader in its own module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal, TypeAlias, get_args
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol, TypeAlias, get_args
 
+from ._base import Found, FoundBody, InputFormatError
 from ._compressed import MAX_DECOMPRESSED_SIZE, gunzip
-from ._formats import Body, InputFormat, InputFormatError, LoadedInput
 from ._http import http_bodies, looks_like_http
 from ._listing import ListingKind, listing_kind, parse_listing
 from ._mitm import looks_like_flows, mitm_bodies
 from ._pcap import capture_kind, pcap_bodies
 
-__all__ = ["ContainerFormat", "CONTAINER_FORMATS", "sniff", "load_container"]
+__all__: list[str] = []
 
 ContainerFormat: TypeAlias = Literal[
     "gzip", "http", "xxd", "hexdump", "pcap", "pcapng", "mitmproxy"
@@ -68,14 +68,28 @@ _MARKS = {
 }
 
 
+class Loaded(Protocol):
+    """What ``load_input`` returns, as far as a gzip file's contents need it."""
+
+    @property
+    def bodies(self) -> Sequence[FoundBody]: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def ambiguous(self) -> bool: ...
+
+
 def load_container(
     data: bytes,
-    fmt: InputFormat,
+    fmt: str,
     detected: bool,
-    load: Callable[[bytes, InputFormat | None], LoadedInput],
+    load: Callable[[bytes, None], Loaded],
     depth: int = 0,
-) -> LoadedInput:
-    """Read ``data`` as the container ``fmt``; ``load`` reads what a gzip file holds."""
+) -> tuple[ContainerFormat, Sequence[FoundBody], str, bool]:
+    """Read ``data`` as the container ``fmt``: ``(format, bodies, note, ambiguous)``.
+
+    ``load`` (``load_input``) reads what a gzip file holds.
+    """
     size = f"{len(data):,} bytes"
     how = f"{_NAMES[fmt]} ({size}, told by {_MARKS[fmt]})" if detected else f"{fmt} (as given)"
     if fmt == "gzip":
@@ -84,27 +98,31 @@ def load_container(
         inner = gunzip(data)
         # Undone here, counted, rather than through load(): a gzip file may hold itself.
         if sniff(inner) == "gzip":
-            loaded = load_container(inner, "gzip", True, load, depth + 1)
+            _, bodies, inner_note, ambiguous = load_container(inner, "gzip", True, load, depth + 1)
         else:
             loaded = load(inner, None)
+            bodies, inner_note, ambiguous = loaded.bodies, loaded.note, loaded.ambiguous
         note = (
             f"{how}: {len(inner):,} bytes once decompressed (at most "
-            f"{MAX_DECOMPRESSED_SIZE >> 20} MiB are), holding {loaded.note}"
+            f"{MAX_DECOMPRESSED_SIZE >> 20} MiB are), holding {inner_note}"
         )
-        return LoadedInput("gzip", loaded.bodies, note, detected, loaded.ambiguous)
-    bodies: list[Body]
+        return "gzip", bodies, note, ambiguous
+    found: list[Found]
+    name: ContainerFormat
     if fmt == "http":
-        bodies, messages = http_bodies(data, "HTTP")
-        if not bodies:
+        name = "http"
+        found, messages = http_bodies(data, "HTTP")
+        if not found:
             shown = "; ".join(m.start_line + f" ({m.header('content-type')})" for m in messages)
             raise InputFormatError(
                 f"the input is HTTP with {len(messages)} messages and no "
                 f"application/vnd.amazon.eventstream response: {shown[:300]}"
             )
         responses = sum(1 for m in messages if m.status is not None)
-        note = f"{how}: {len(bodies)} of {responses} responses are event streams"
+        note = f"{how}: {len(found)} of {responses} responses are event streams"
     elif fmt in ("xxd", "hexdump"):
         kind: ListingKind = "xxd" if fmt == "xxd" else "hexdump"
+        name = kind
         if not detected and listing_kind(data) != kind:
             raise InputFormatError(
                 f"the input is not {_NAMES[fmt]}: its first line is not in that tool's shape"
@@ -112,19 +130,23 @@ def load_container(
         raw, first = parse_listing(data, kind)
         start = f", listed from offset {first:#x}" if first else ""
         note = f"{how}: {len(raw):,} bytes listed{start}"
-        bodies = [Body(raw)]
+        found = [Found(raw)]
     elif fmt in ("pcap", "pcapng"):
-        found = capture_kind(data)
-        if found is None:
+        kind_found = capture_kind(data)
+        if kind_found is None:
             raise InputFormatError(f"the input is not a {fmt} file: it lacks the magic number")
-        if found != fmt:
-            raise InputFormatError(f"the input is a {found} file, not {fmt}: give {found}")
-        bodies, capture_note = pcap_bodies(data, found)
-        plural = "" if len(bodies) == 1 else "s"
-        note = f"{how}: {capture_note}; {len(bodies)} event-stream response{plural}"
+        if kind_found != fmt:
+            raise InputFormatError(
+                f"the input is a {kind_found} file, not {fmt}: give {kind_found}"
+            )
+        name = kind_found
+        found, capture_note = pcap_bodies(data, kind_found)
+        plural = "" if len(found) == 1 else "s"
+        note = f"{how}: {capture_note}; {len(found)} event-stream response{plural}"
     elif fmt == "mitmproxy":
-        bodies, flows_note = mitm_bodies(data)
+        name = "mitmproxy"
+        found, flows_note = mitm_bodies(data)
         note = f"{how}: {flows_note}"
     else:
         raise InputFormatError(f"{fmt!r} is not a wrapped format")
-    return LoadedInput(fmt, tuple(bodies), note, detected)
+    return name, found, note, False

@@ -23,6 +23,8 @@ from .._codec import Limits, check_prelude
 from .._errors import ConfigurationError, EventStreamError
 from .._message import PRELUDE_LENGTH
 from ..bedrock import StreamName, stream_from_path
+from . import _containers
+from ._base import EVENTSTREAM_CONTENT_TYPE, FoundBody, InputFormatError
 from ._exchange import Exchange, har_exchange
 
 __all__ = [
@@ -42,7 +44,6 @@ InputFormat: TypeAlias = Literal[
     "gzip", "http", "xxd", "hexdump", "pcap", "pcapng", "mitmproxy",
 ]  # fmt: skip
 INPUT_FORMATS: tuple[InputFormat, ...] = get_args(InputFormat)
-EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 _NO_LIMITS = Limits(None, None)
 _WRAPPED = frozenset(INPUT_FORMATS[4:])
@@ -55,17 +56,6 @@ HEAD_BYTES = 1 << 20
 MAX_DOCUMENT_BYTES = 256 << 20
 #: Bytes asked of the file per read while streaming.
 READ_SIZE = 64 * 1024
-
-
-class InputFormatError(EventStreamError):
-    """The input cannot be read in its given or detected format.
-
-    ``offset`` is the position in the input (characters for text) where reading failed, when
-    one position is to blame.
-    """
-
-    # Named by where it is public, as tracebacks show it.
-    __module__ = "eventstream.capture"
 
 
 @dataclass(frozen=True)
@@ -215,8 +205,6 @@ def _detect(data: bytes) -> tuple[InputFormat, str, bool, Any]:
     if _starts_with_prelude(data):
         return "raw", f"raw bytes ({size}, starting with a valid prelude)", False, data
     # gzip, pcap, HTTP, hex listings, mitmproxy flows: their marks start no text format.
-    from . import _containers  # noqa: PLC0415 - it reads Body and InputFormatError from here
-
     wrapped = _containers.sniff(data)
     if wrapped is not None:
         return wrapped, "", False, data
@@ -407,9 +395,7 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
     if input_format is None:
         fmt, note, ambiguous, decoded = _detect(data)
         if fmt in _WRAPPED:
-            from ._containers import load_container  # noqa: PLC0415 - see _detect
-
-            return load_container(data, fmt, True, load_input)
+            return _load_wrapped(data, fmt, True)
         if fmt == "har":
             bodies, har_note = _har_bodies(decoded)
             return LoadedInput("har", tuple(bodies), f"{note}: {har_note}")
@@ -420,9 +406,7 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
         )
     given = f"{input_format} (as given)"
     if input_format in _WRAPPED:
-        from ._containers import load_container  # noqa: PLC0415 - see _detect
-
-        return load_container(data, input_format, False, load_input)
+        return _load_wrapped(data, input_format, False)
     if input_format == "raw":
         return LoadedInput("raw", (Body(data),), given, detected=False)
     text = _as_text(data)
@@ -448,6 +432,19 @@ def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedIn
         # _as_text drops the byte order mark: count it back in the offset.
         raise _not_parsable(input_format, text, len(data) - len(unmarked))
     return LoadedInput(input_format, (Body(decoded),), given, detected=False)
+
+
+def _load_wrapped(data: bytes, fmt: InputFormat, detected: bool) -> LoadedInput:
+    """A wrapped input (gzip, http, xxd, ...), read by :mod:`._containers`."""
+    fmt, found, note, ambiguous = _containers.load_container(data, fmt, detected, load_input)
+    bodies = tuple(_as_body(item) for item in found)
+    return LoadedInput(fmt, bodies, note, detected, ambiguous)
+
+
+def _as_body(found: FoundBody) -> Body:
+    if isinstance(found, Body):
+        return found
+    return Body(found.data, found.label, found.stream_hint, exchange=found.exchange)
 
 
 # The first character that cannot be hex text: one search each, in C. (Matching one token

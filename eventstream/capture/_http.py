@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..bedrock import stream_from_path
+from ._base import EVENTSTREAM_CONTENT_TYPE, Found, InputFormatError
 from ._compressed import Inflater
 from ._exchange import Exchange, Timing
-from ._formats import EVENTSTREAM_CONTENT_TYPE, Body, InputFormatError
 
-__all__ = ["HttpMessage", "parse_messages", "decode_body", "looks_like_http", "http_bodies"]
+__all__: list[str] = []
 
 #: The most bytes a start line and its header section may take.
 MAX_HEAD_SIZE = 64 * 1024
@@ -311,7 +311,7 @@ def http_bodies(
     started: float | None = None,
     client: str | None = None,
     server: str | None = None,
-) -> tuple[list[Body], list[HttpMessage]]:
+) -> tuple[list[Found], list[HttpMessage]]:
     """The event-stream bodies among the responses in ``data``, and every message read.
 
     Requests in ``data`` itself (a dump of both directions) answer the responses that follow
@@ -321,7 +321,7 @@ def http_bodies(
     """
     head_requests = [m.method == "HEAD" for m in requests]
     messages = parse_messages(data, what, head_requests=head_requests)
-    bodies: list[Body] = []
+    bodies: list[Found] = []
     pending: list[HttpMessage] = []
     answered = 0
     for number, message in enumerate(messages, 1):
@@ -364,7 +364,7 @@ def http_bodies(
             server=server, timing=timing,
         )  # fmt: skip
         hint = stream_from_path(target) if target else None
-        bodies.append(Body(body, label, hint, exchange=exchange))
+        bodies.append(Found(body, label, hint, exchange))
     return bodies, messages
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ._formats import InputFormatError
+from ._base import InputFormatError
 
-__all__ = ["ListingKind", "listing_kind", "parse_listing"]
+__all__: list[str] = []
 
 ListingKind = Literal["xxd", "hexdump"]
 

@@ -12,11 +12,11 @@ import re
 from typing import Any
 
 from ..bedrock import stream_from_path
+from ._base import EVENTSTREAM_CONTENT_TYPE, Found, InputFormatError
 from ._exchange import Exchange, Timing
-from ._formats import EVENTSTREAM_CONTENT_TYPE, Body, InputFormatError
 from ._http import HttpMessage, decode_body
 
-__all__ = ["looks_like_flows", "mitm_bodies"]
+__all__: list[str] = []
 
 _INTEGER = re.compile(rb"-?[0-9]{1,40}")
 #: How deeply a flow's values may nest (a flow is three or four levels deep).
@@ -115,11 +115,11 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def mitm_bodies(data: bytes) -> tuple[list[Body], str]:
+def mitm_bodies(data: bytes) -> tuple[list[Found], str]:
     """The event-stream responses of the flows in ``data``, and a note on what was read."""
     position = 0
     flows = 0
-    bodies: list[Body] = []
+    bodies: list[Found] = []
     other_types: set[str] = set()
     while position < len(data):
         flow, end = _value(data, position, 0, len(data))
@@ -189,7 +189,7 @@ def mitm_bodies(data: bytes) -> tuple[list[Body], str]:
             status, reason or None, content_type, method or None, url or None, timing=timing
         )
         label = f"flow {flows}: {method or '?'} {url} -> {status}"
-        bodies.append(Body(body, label, stream_from_path(path), exchange=exchange))
+        bodies.append(Found(body, label, stream_from_path(path), exchange))
     if not bodies:
         found = f"; response types found: {', '.join(sorted(other_types))}" if other_types else ""
         raise InputFormatError(

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._formats import Body, InputFormatError
+from ._base import Found, InputFormatError
 from ._http import HttpMessage, http_bodies, looks_like_http, parse_messages
 
-__all__ = ["CaptureKind", "capture_kind", "pcap_bodies"]
+__all__: list[str] = []
 
 CaptureKind = Literal["pcap", "pcapng"]
 
@@ -421,7 +421,7 @@ def _endpoint(address: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Body], str]:
+def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Found], str]:
     """The event-stream responses in a capture, and a note on what was read."""
     packets = _pcap_packets(data) if kind == "pcap" else _pcapng_packets(data)
     counts: dict[str, int] = {}
@@ -447,7 +447,7 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Body], str]:
             direction.syn = segment.sequence
         direction.segments.append(segment)
     base = start_time if start_time is not None else 0.0
-    bodies: list[Body] = []
+    bodies: list[Found] = []
     not_http = 0
     troubles: list[str] = []
     for key in order:
