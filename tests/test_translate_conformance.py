@@ -20,7 +20,13 @@ from eventstream import bedrock_strategies as bs
 from eventstream import samples
 from eventstream import translate as tr
 from tests.support import SHARED
-from tests.test_translate_support import anthropic_view, openai_view
+from tests.test_translate_support import (
+    anthropic_view,
+    gpt_oss_stream,
+    llama_stream,
+    openai_view,
+    reasoning_stream,
+)
 
 CAPTURES = sorted((SHARED / "captures").glob("*.bin")) if (SHARED / "captures").is_dir() else []
 
@@ -77,13 +83,6 @@ def _read(data: bytes) -> list[br.TypedEvent]:
     return list(br.events(data, stream="auto", raise_exceptions=False))
 
 
-def _anthropic_format(events: list[br.TypedEvent]) -> bool:
-    chunks = [e for e in events if isinstance(e, br.Chunk)]
-    return not chunks or all(
-        br.read_anthropic(c.json()) is not None for c in chunks if c.bytes is not None
-    )
-
-
 @pytest.mark.parametrize("name", list(samples.SAMPLES))
 def test_every_bundled_sample_round_trips(name: str) -> None:
     check_round_trips(_read(samples.sample_bytes(name)))
@@ -91,12 +90,13 @@ def test_every_bundled_sample_round_trips(name: str) -> None:
 
 @pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.stem)
 def test_every_capture_round_trips(path: Path) -> None:
-    events = _read(path.read_bytes())
-    if not _anthropic_format(events):
-        # AI21's chunks: this package reads Invoke chunks in Anthropic's format only
-        # (docs/translate.md); another family's are read by bedrock's family readers.
-        pytest.skip(f"{path.name}: Invoke chunks not in Anthropic's format")
-    check_round_trips(events)
+    # AI21's chunks too: Invoke chunks of every family go through bedrock.ChunkReader.
+    check_round_trips(_read(path.read_bytes()))
+
+
+@pytest.mark.parametrize("make", [llama_stream, gpt_oss_stream, reasoning_stream])
+def test_other_families_and_every_block_kind_round_trip(make: Any) -> None:
+    check_round_trips(make())
 
 
 def test_the_captures_are_there() -> None:

@@ -25,6 +25,8 @@ from tests.test_translate_support import (
     CACHED,
     anthropic_view,
     cut_stream,
+    gpt_oss_stream,
+    llama_stream,
     openai_view,
     reasoning_stream,
     sdk_anthropic_view,
@@ -54,6 +56,9 @@ STREAMS: dict[str, list[br.TypedEvent]] = {
     "invoke-sample": _sample("claude_invoke_tool_use"),
     "stop-sequence": stop_sequence_stream(),
     "cached-text": text_stream("end_turn", CACHED),
+    # Other families on Invoke, read through bedrock.ChunkReader.
+    "llama-invoke": llama_stream(),
+    "gpt-oss-invoke": gpt_oss_stream(),
     **{f"stop-{reason}": text_stream(reason) for reason in STOPS},
 }
 CUT: dict[str, list[br.TypedEvent]] = {

@@ -110,6 +110,44 @@ def stop_sequence_stream() -> list[br.TypedEvent]:
     return events
 
 
+METRICS = {"inputTokenCount": 12, "outputTokenCount": 3, "invocationLatency": 300,
+           "firstByteLatency": 100}  # fmt: skip
+
+
+def _chunks(*values: dict[str, Any]) -> list[br.TypedEvent]:
+    return [br.Chunk(bytes=json.dumps(value).encode()) for value in values]
+
+
+def llama_stream() -> list[br.TypedEvent]:
+    """Meta Llama on Invoke (its documented chunk fields), cut by the token limit."""
+    return _chunks(
+        {"generation": "Hello", "prompt_token_count": 12, "generation_token_count": 1,
+         "stop_reason": None},
+        {"generation": " there", "prompt_token_count": None, "generation_token_count": 2,
+         "stop_reason": None},
+        {"generation": "", "prompt_token_count": None, "generation_token_count": 3,
+         "stop_reason": "length", "amazon-bedrock-invocationMetrics": METRICS},
+    )  # fmt: skip
+
+
+def gpt_oss_stream() -> list[br.TypedEvent]:
+    """OpenAI gpt-oss on Invoke: chat-completion chunks, reasoning first."""
+    head = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+            "model": "openai.gpt-oss-120b-1:0"}  # fmt: skip
+
+    def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    return _chunks(
+        choice({"role": "assistant", "content": "", "reasoning": "Say hi."}),
+        choice({"content": "Hi!"}),
+        choice({}, "stop"),
+        {**head, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3,
+                                          "total_tokens": 15},
+         "amazon-bedrock-invocationMetrics": METRICS},
+    )  # fmt: skip
+
+
 # --- views --------------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 stream formats, one event at a time (no buffering of the stream), both directions.
 
 * :class:`BedrockToAnthropic` / :class:`AnthropicToBedrock`: Converse events (or Invoke
-  chunks in Anthropic's format) ↔ Anthropic's SSE events.
+  chunks of any model family, through :class:`InvokeChunks`) ↔ Anthropic's SSE events.
 * :class:`BedrockToOpenAI` / :class:`OpenAIToBedrock`: the same ↔ ``chat.completion.chunk``.
 * :data:`ERRORS` and :data:`STOP_REASONS`: the one table of each, used both ways, and the
   functions that read them (:func:`anthropic_error_response`, :func:`from_anthropic_error`,
@@ -12,7 +12,9 @@ stream formats, one event at a time (no buffering of the stream), both direction
 from ._anthropic import (
     AnthropicToBedrock,
     BedrockToAnthropic,
+    InvokeChunks,
     anthropic_citation,
+    anthropic_counts,
     converse_citation,
     from_anthropic,
     to_anthropic,
@@ -47,6 +49,8 @@ __all__ = [
     "from_anthropic",
     "to_openai",
     "from_openai",
+    "InvokeChunks",
+    "anthropic_counts",
     "SSE_HEADERS",
     # errors
     "ERRORS",

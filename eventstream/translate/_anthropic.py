@@ -21,6 +21,8 @@ from .. import EventStreamError
 from ..bedrock import (
     BedrockException,
     Chunk,
+    ChunkError,
+    ChunkReader,
     CitationDelta,
     CitationLocation,
     CitationSourceContent,
@@ -54,6 +56,8 @@ from ._tables import (
 )
 
 __all__ = [
+    "InvokeChunks",
+    "anthropic_counts",
     "BedrockToAnthropic",
     "AnthropicToBedrock",
     "to_anthropic",
@@ -142,6 +146,99 @@ def converse_citation(citation: dict[str, Any]) -> CitationDelta:
     return CitationDelta(title=title, source=source, source_content=contents, location=location)
 
 
+# --- Invoke chunks, as Converse events -----------------------------------------------------------
+
+
+def anthropic_counts(usage: Usage) -> dict[str, Any]:
+    """Anthropic's ``usage`` object for Converse's counts (the same input: both leave the
+    cache out)."""
+    counts: dict[str, Any] = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+    if usage.cache_read_input_tokens is not None:
+        counts["cache_read_input_tokens"] = usage.cache_read_input_tokens
+    if usage.cache_write_input_tokens is not None:
+        counts["cache_creation_input_tokens"] = usage.cache_write_input_tokens
+    creation = cache_creation(usage)
+    if creation is not None:
+        counts["cache_creation"] = creation
+    return counts
+
+
+_ANTHROPIC_TYPES = frozenset((
+    "message_start", "content_block_start", "content_block_delta", "content_block_stop",
+    "message_delta", "message_stop", "ping", "error",
+))  # fmt: skip
+
+
+class InvokeChunks:
+    """An Invoke stream's chunks as Converse events, whatever the model family.
+
+    Claude's (Anthropic's events) go through :class:`AnthropicToBedrock`, the reader of the
+    other direction, which keeps ``message_start``'s id and counts; every other family's
+    through :class:`eventstream.bedrock.ChunkReader` (from the model id if it names one,
+    else from the chunks). An in-band error becomes the exception :data:`ERRORS` gives it.
+    """
+
+    def __init__(self, model_id: str | None = None) -> None:
+        self.model_id = model_id
+        self._anthropic: AnthropicToBedrock | None = None
+        self._family: ChunkReader | None = None
+
+    def read(self, chunk: Chunk) -> list[TypedEvent]:
+        """The Converse events one chunk amounts to (a chunk that is not JSON: none)."""
+        try:
+            value = chunk.json()
+        except EventStreamError:
+            return []  # reassembly reports it; nothing to translate
+        if self._anthropic is None and self._family is None:
+            if isinstance(value, dict) and value.get("type") in _ANTHROPIC_TYPES:
+                self._anthropic = AnthropicToBedrock()
+            else:
+                self._family = ChunkReader("auto", model_id=self.model_id)
+        if self._anthropic is not None:
+            return self._anthropic.feed(value) if isinstance(value, dict) else []
+        assert self._family is not None
+        events: list[TypedEvent] = []
+        for item in self._family.read(value):
+            if isinstance(item, ChunkError):
+                error = {"type": "error", "error": {"type": item.type, "message": item.message}}
+                events.append(in_stream(from_anthropic_error(None, error), "converse"))
+            else:
+                events.append(item)
+        return events
+
+    @property
+    def model(self) -> str | None:
+        """The model the chunks named, if any."""
+        reader = self._anthropic or self._family
+        return reader.model if reader is not None else None
+
+    @property
+    def message_id(self) -> str | None:
+        """The message id the chunks gave, if any."""
+        reader = self._anthropic or self._family
+        return reader.message_id if reader is not None else None
+
+    @property
+    def start_usage(self) -> dict[str, Any] | None:
+        """The counts for ``message_start``: Claude's as they came, another family's so far
+        (in Anthropic's names), ``None`` before any."""
+        if self._anthropic is not None:
+            return self._anthropic.start_usage
+        usage = self._family.usage if self._family is not None else None
+        return anthropic_counts(usage) if usage is not None else None
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """The counts so far, in Anthropic's names."""
+        if self._anthropic is not None:
+            return self._anthropic.usage
+        usage = self._family.usage if self._family is not None else None
+        return anthropic_counts(usage) if usage is not None else {"output_tokens": 0}
+
+
 # --- Bedrock → Anthropic ----------------------------------------------------------------------
 
 
@@ -209,7 +306,7 @@ class BedrockToAnthropic:
         self.ended = False
         #: An ``error`` went out: nothing more will.
         self.failed = False
-        self._chunks: AnthropicToBedrock | None = None
+        self._chunks: InvokeChunks | None = None
         # An Invoke stream's message_start usage (Converse has it only at the end).
         self._start_usage: dict[str, Any] | None = None
 
@@ -345,18 +442,7 @@ class BedrockToAnthropic:
 
     def _end(self, usage: Usage) -> list[bytes]:
         out = self._message_start([])
-        counts: dict[str, Any] = {
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-        }
-        if usage.cache_read_input_tokens is not None:
-            counts["cache_read_input_tokens"] = usage.cache_read_input_tokens
-        if usage.cache_write_input_tokens is not None:
-            counts["cache_creation_input_tokens"] = usage.cache_write_input_tokens
-        creation = cache_creation(usage)
-        if creation is not None:
-            counts["cache_creation"] = creation
-        self._message_delta(out, counts)
+        self._message_delta(out, anthropic_counts(usage))
         out.append(_sse("message_stop", '{"type":"message_stop"}'))
         self.ended = True
         return out
@@ -373,16 +459,10 @@ class BedrockToAnthropic:
         return self.ended or self.failed
 
     def _chunk(self, chunk: Chunk) -> list[bytes]:
-        # An Invoke chunk in Anthropic's format: read into Converse events, then as those.
+        # An Invoke chunk, any family's: read into Converse events, then as those.
         if self._chunks is None:
-            self._chunks = AnthropicToBedrock()
-        try:
-            value = chunk.json()
-        except EventStreamError:
-            return []  # not JSON: no Anthropic event (reassembly reports it)
-        if not isinstance(value, dict):
-            return []
-        events = self._chunks.feed(value)
+            self._chunks = InvokeChunks(self.model or None)
+        events = self._chunks.read(chunk)
         if self._chunks.model and not self.model:
             self.model = self._chunks.model
         if not self._started:

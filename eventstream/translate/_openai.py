@@ -37,7 +37,7 @@ from ..bedrock import (
     Usage,
 )
 from ..sse import DONE, ServerSentEvent, SSEDecoder, encode_sse
-from ._anthropic import AnthropicToBedrock
+from ._anthropic import InvokeChunks
 from ._common import dumps, loads_event
 from ._tables import (
     TranslateError,
@@ -108,7 +108,7 @@ class BedrockToOpenAI:
         self.ended = False
         #: An error chunk went out: nothing more will.
         self.failed = False
-        self._chunks: AnthropicToBedrock | None = None
+        self._chunks: InvokeChunks | None = None
 
     def _chunk(self, delta: str) -> bytes:
         return encode_sse(self._head + delta + self._tail)
@@ -233,16 +233,10 @@ class BedrockToOpenAI:
         )
 
     def _invoke_chunk(self, chunk: Chunk) -> list[bytes]:
-        # An Invoke chunk in Anthropic's format: read into Converse events, then as those.
+        # An Invoke chunk, any family's: read into Converse events, then as those.
         if self._chunks is None:
-            self._chunks = AnthropicToBedrock()
-        try:
-            value = chunk.json()
-        except EventStreamError:
-            return []
-        if not isinstance(value, dict):
-            return []
-        events = self._chunks.feed(value)
+            self._chunks = InvokeChunks(self.model or None)
+        events = self._chunks.read(chunk)
         if self._chunks.model and not self.model:
             self.model = self._chunks.model
         return [data for item in events for data in self.feed(item)]
