@@ -1,8 +1,8 @@
 """Bedrock Converse events ↔ Anthropic Messages stream events, one event at a time.
 
-:class:`BedrockToAnthropic` takes typed Bedrock events (Converse events, or Invoke chunks in
-Anthropic's format, read through the Converse events) and returns the SSE bytes of the
-Anthropic events they make; :class:`AnthropicToBedrock` reads Anthropic's stream (SSE bytes,
+:class:`BedrockToAnthropic` takes typed Bedrock events (Converse events, or Invoke chunks of
+any model family, read as Converse events) and returns the SSE bytes of the Anthropic events
+they make; :class:`AnthropicToBedrock` reads Anthropic's stream (SSE bytes,
 decoded SSE events or parsed JSON objects) and returns typed Bedrock events, for a
 ConverseStream or an InvokeModelWithResponseStream body.
 """

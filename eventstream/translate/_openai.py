@@ -1,7 +1,7 @@
 """Bedrock Converse events ↔ OpenAI ``chat.completion.chunk`` streams, one event at a time.
 
-:class:`BedrockToOpenAI` takes typed Bedrock events (Converse events, or Invoke chunks in
-Anthropic's format) and returns the SSE bytes of the chunks they make;
+:class:`BedrockToOpenAI` takes typed Bedrock events (Converse events, or Invoke chunks of
+any model family) and returns the SSE bytes of the chunks they make;
 :class:`OpenAIToBedrock` reads a chunk stream (SSE bytes, decoded SSE events or parsed JSON)
 and returns typed Bedrock events, for a ConverseStream or an Invoke body (each chunk as a
 ``chunk`` event, the format Bedrock's OpenAI models use).
