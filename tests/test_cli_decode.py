@@ -123,7 +123,7 @@ def test_bedrock_table_and_reassembled_answer() -> None:
     assert f"  text         {ANSWER}" in text
     assert '               input {"location": "Paris, France", "unit": "celsius"}' in text
     assert "  stop reason  tool_use" in text
-    assert "invocationLatency=1912 firstByteLatency=622" in text
+    assert "  metrics      latencyMs=1912 inputTokenCount=402 outputTokenCount=71 " in text
 
 
 def test_converse_sample_and_explicit_stream() -> None:
