@@ -584,6 +584,29 @@ def test_retransmitted_and_overlapping_segments_keep_the_first_copy() -> None:
     assert "1 retransmissions differ from the first copy" in loaded.note
 
 
+def test_a_reused_port_pair_is_a_new_connection() -> None:
+    # Two connections one after the other on the same ports (a new SYN, another ISN): each
+    # is reassembled on its own, not as one stream.
+    first, second = _exchange(), _exchange()
+    second = [(t + 10, f) for t, f in second]
+    # Another initial sequence number for the second: shift every client and server seq.
+    shifted = []
+    for when, frame in second:
+        seq = int.from_bytes(frame[38:42], "big")
+        shifted.append(
+            (when, frame[:38] + ((seq + 77_777) & 0xFFFFFFFF).to_bytes(4, "big") + frame[42:])
+        )
+    loaded = capture.load_input(_pcap(first + shifted))
+    assert "2 TCP connections" in loaded.note
+    assert [b.data for b in loaded.bodies] == [SAMPLE, SAMPLE]
+    later = loaded.bodies[1].exchange
+    assert (
+        later is not None
+        and later.timing is not None
+        and later.timing.first_byte == pytest.approx(0.99, abs=2e-6)
+    )
+
+
 def test_other_link_layers_ipv6_and_vlan() -> None:
     a, b = bytes(15) + b"\x01", bytes(15) + b"\x02"
     v6 = [(1.0, _tcp(51000, 80, 1, REQUEST)), (2.0, _tcp(80, 51000, 7, RESPONSE))]

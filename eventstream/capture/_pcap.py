@@ -16,7 +16,7 @@ import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from ._base import Found, InputFormatError
 from ._http import HttpMessage, http_bodies, looks_like_http, parse_messages
@@ -304,7 +304,8 @@ def _tcp(packet: _Packet, counts: dict[str, int]) -> _Segment | None:
 
 # --- reassembly -----------------------------------------------------------------------------
 
-_SYN, _FIN, _RST = 0x02, 0x01, 0x04
+_SYN, _ACK = 0x02, 0x10
+Endpoint: TypeAlias = tuple[str, int]
 
 
 @dataclass
@@ -425,34 +426,43 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Found], str]:
     """The event-stream responses in a capture, and a note on what was read."""
     packets = _pcap_packets(data) if kind == "pcap" else _pcapng_packets(data)
     counts: dict[str, int] = {}
-    directions: dict[tuple[tuple[str, int], tuple[str, int]], _Direction] = {}
-    order: list[tuple[tuple[str, int], tuple[str, int]]] = []
+    # Each connection's two directions, the first seen first; the connection a pair of
+    # endpoints is in now (a new SYN on the same ports starts another: ports get reused).
+    connections: list[dict[tuple[Endpoint, Endpoint], _Direction]] = []
+    current: dict[tuple[Endpoint, Endpoint], dict[tuple[Endpoint, Endpoint], _Direction]] = {}
     total = 0
-    start_time: float | None = None
+    start_time = math.inf
     for packet in packets:
         total += 1
-        if start_time is None and not math.isnan(packet.time):
-            start_time = packet.time
+        # (a packet without a time is NaN, which min() passes over: NaN < x is false)
+        start_time = min(start_time, packet.time)
         segment = _tcp(packet, counts)
         if segment is None:
             continue
         key = (segment.source, segment.destination)
-        direction = directions.get(key)
+        pair = (min(key), max(key))
+        connection = current.get(pair)
+        direction = connection.get(key) if connection is not None else None
+        opening = segment.flags & (_SYN | _ACK) == _SYN
+        if connection is None or (
+            opening and direction is not None and direction.syn not in (None, segment.sequence)
+        ):
+            connection = current[pair] = {}
+            connections.append(connection)
+            direction = None
         if direction is None:
-            direction = directions[key] = _Direction(segment.source, segment.destination)
-            pair = (segment.destination, segment.source)
-            if pair not in directions:
-                order.append(key)
+            direction = connection[key] = _Direction(segment.source, segment.destination)
         if segment.flags & _SYN:
             direction.syn = segment.sequence
         direction.segments.append(segment)
-    base = start_time if start_time is not None else 0.0
+    base = start_time if math.isfinite(start_time) else 0.0
     bodies: list[Found] = []
     not_http = 0
     troubles: list[str] = []
-    for key in order:
-        one = directions[key].assemble()
-        back = directions.get((key[1], key[0]))
+    for connection in connections:
+        key = next(iter(connection))
+        one = connection[key].assemble()
+        back = connection.get((key[1], key[0]))
         other = back.assemble() if back is not None else _Stream(_Direction(key[1], key[0]))
         # The server is the side whose stream is HTTP responses.
         if one.data.startswith(b"HTTP/"):
@@ -491,7 +501,7 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Found], str]:
         if problems:
             troubles.append(f"{server.name}: {problems}")
         bodies.extend(found)
-    note = f"{_count(total, 'packet')}, {_count(len(order), 'TCP connection')}"
+    note = f"{_count(total, 'packet')}, {_count(len(connections), 'TCP connection')}"
     if not_http:
         note += f" ({not_http} not HTTP/1.x from their start)"
     skipped = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
