@@ -258,9 +258,9 @@ class MockServer:
             "Content-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
+        self._journal(status=error.status, outcome="refused", error=error.message)
         with contextlib.suppress(OSError):
             connection.sendall(head.encode() + body)
-        self._journal(status=error.status, outcome="refused", error=error.message)
 
     def _number(self) -> tuple[int, random.Random]:
         with self._lock:
@@ -278,11 +278,9 @@ class MockServer:
             # The status says what is wrong (404 no such operation, 405 not a POST).
             error = plan_error(br.ResourceNotFoundException(exc.message), request_id=request_id)
             plan = dataclasses.replace(error, status=exc.status)
-            self._carry_out(connection, plan, keep_alive)
-            self._journal(
-                request=number, method=request.method, path=path, status=exc.status,
-                outcome="refused", error=exc.message,
-            )  # fmt: skip
+            record = {"request": number, "method": request.method, "path": path,
+                      "status": exc.status, "outcome": "refused", "error": exc.message}  # fmt: skip
+            self._carry_out(connection, plan, keep_alive, record)
             return keep_alive
         header = request.header(FAULT_HEADER)
         try:
@@ -290,11 +288,10 @@ class MockServer:
         except FaultSpecError as exc:
             message = f"bad {FAULT_HEADER} header: {exc.message}"
             plan = plan_error(br.ValidationException(message), request_id=request_id)
-            self._carry_out(connection, plan, keep_alive)
-            self._journal(
-                request=number, path=path, operation=operation, model=model, status=400,
-                outcome="refused", fault_source="header", error=message,
-            )  # fmt: skip
+            record = {"request": number, "path": path, "operation": operation, "model": model,
+                      "status": 400, "outcome": "refused", "fault_source": "header",
+                      "error": message}  # fmt: skip
+            self._carry_out(connection, plan, keep_alive, record)
             return keep_alive
         stream, streaming = OPERATIONS[operation]
         recording, delays = self.responses.next(stream, self.timing, rng)
@@ -306,14 +303,13 @@ class MockServer:
             plan = _reply(
                 recording, stream, faults, request_id=request_id, seconds=sum(delays), rng=rng
             )
-        outcome, sent = self._carry_out(connection, plan, keep_alive)
-        self._journal(
-            request=number, path=path, operation=operation, model=model,
-            status=plan.status, outcome=outcome, bytes=sent, frames=plan.frames,
-            faults=format_faults(faults),
-            fault_source="header" if header is not None else ("server" if faults else None),
-            injected=list(plan.injected), source=recording.label, request_id=request_id,
-        )  # fmt: skip
+        record = {
+            "request": number, "path": path, "operation": operation, "model": model,
+            "status": plan.status, "frames": plan.frames, "faults": format_faults(faults),
+            "fault_source": "header" if header is not None else ("server" if faults else None),
+            "injected": list(plan.injected), "source": recording.label, "request_id": request_id,
+        }  # fmt: skip
+        outcome = self._carry_out(connection, plan, keep_alive, record)
         return keep_alive and outcome == "complete"
 
     def _journal(self, **fields: Any) -> None:
@@ -326,10 +322,17 @@ class MockServer:
         self.journal.write(record)
 
     def _carry_out(
-        self, connection: socket.socket, plan: Plan, keep_alive: bool
-    ) -> tuple[str, int]:
+        self,
+        connection: socket.socket,
+        plan: Plan,
+        keep_alive: bool,
+        record: dict[str, Any] | None = None,
+    ) -> str:
         """Send ``plan``; return the outcome (``complete``, ``dropped``, ``client-gone``,
-        ``server-stopped``) and the body bytes written."""
+        ``server-stopped``). ``record`` is journaled with the outcome and the body bytes
+        written, just *before* the write that lets the client finish (the last chunk, the
+        last of a ``Content-Length`` body, or the drop): whoever has read a whole response,
+        or seen it break, finds its record in the journal."""
         lines = [f"HTTP/1.1 {plan.status} {_reason(plan.status)}"]
         lines += [f"{name}: {value}" for name, value in plan.headers]
         lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
@@ -338,29 +341,51 @@ class MockServer:
         else:
             lines.append(f"Content-Length: {len(plan.body)}")
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        sends = [i for i, op in enumerate(plan.ops) if isinstance(op, Send)]
+        # The write the client finishes on: the terminator of a chunked body (after every
+        # op), else the last write of the body.
+        last = len(plan.ops) if plan.chunked or not sends else sends[-1]
         sent = 0
+        pending = record
+
+        def journal(outcome: str) -> None:
+            nonlocal pending
+            if pending is not None:
+                # A refusal keeps its own outcome, however the write goes.
+                self._journal(**{"outcome": outcome, "bytes": sent, **pending})
+                pending = None
+
         try:
+            if not sends and not plan.chunked and not any(isinstance(op, Drop) for op in plan.ops):
+                journal("complete")
             connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            for op in plan.ops:
+            for index, op in enumerate(plan.ops):
                 if isinstance(op, Send):
                     if op.delay > 0:
                         self._wait(connection, op.delay)
                     data = b"%x\r\n%s\r\n" % (len(op.data), op.data) if plan.chunked else op.data
-                    connection.sendall(data)
                     sent += len(op.data)
+                    if index == last:
+                        journal("complete")
+                    connection.sendall(data)
                 elif isinstance(op, Drop):
+                    journal("dropped")
                     with contextlib.suppress(OSError):
                         connection.shutdown(socket.SHUT_RDWR)
                     raise _Gone("dropped")
                 else:
                     self._wait(connection, op.seconds)
             if plan.chunked:
+                journal("complete")
                 connection.sendall(b"0\r\n\r\n")
         except _Gone as gone:
-            return gone.outcome, sent
+            journal(gone.outcome)
+            return gone.outcome
         except OSError:
-            return "client-gone", sent
-        return "complete", sent
+            journal("client-gone")
+            return "client-gone"
+        journal("complete")
+        return "complete"
 
     def _wait(self, connection: socket.socket, seconds: float | None) -> None:
         """Write nothing for ``seconds`` (``None``: for ever); raise :class:`_Gone` as soon
