@@ -537,6 +537,12 @@ class ChunkReader:
     def _anthropic(self, event: AnthropicEvent | None) -> list[ChunkEvent | _Opened]:
         assert event is not None  # the layout fits only objects with a known type
         kind, index = event.type, event.index
+        if kind == "content_block_delta" and index is not None:  # most chunks: first
+            delta = _anthropic_delta(event)
+            if delta is None:
+                self.unknown.append(dict(event.body))
+                return []
+            return [ContentBlockDelta(content_block_index=index, delta=delta)]
         if kind == "message_start":
             self.model = event.model or self.model
             self.message_id = event.id or self.message_id
@@ -545,12 +551,6 @@ class ChunkReader:
             return [MessageStart(role=event.role or "assistant", extra=extra)]
         if kind == "content_block_start" and index is not None:
             return self._anthropic_start(index, event)
-        if kind == "content_block_delta" and index is not None:
-            delta = _anthropic_delta(event)
-            if delta is None:
-                self.unknown.append(dict(event.body))
-                return []
-            return [ContentBlockDelta(content_block_index=index, delta=delta)]
         if kind == "content_block_stop" and index is not None:
             return [ContentBlockStop(content_block_index=index)]
         if kind == "message_delta":

@@ -607,7 +607,9 @@ class Reassembler:
         if reader is None:
             reader = self._reader = ChunkReader(self._family, model_id=self._model_id)
         for item in reader._read_all(chunk_json):
-            if isinstance(item, _Opened):
+            if type(item) is ContentBlockDelta:  # most chunks: straight to the block
+                self._add_converse_delta(item)
+            elif isinstance(item, _Opened):
                 # An Anthropic text or thinking block's start: Converse has none.
                 parts = [item.text] if item.text else []
                 self._start(item.index, _Open(item.kind, parts=parts, redacted=item.redacted))
