@@ -437,3 +437,65 @@ def test_a_non_streaming_reply_takes_the_faults_that_apply() -> None:
     assert dropped.ops == (mock.Drop(),)
     error = mock.plan_reply(b"{}", mock.parse_faults("http=429"))
     assert error.status == 429
+
+
+# --- whatever the input, our errors only ----------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="=@:,;%abcdeilmnoprstuvxy0123456789-. ", max_size=40))
+def test_any_spec_parses_or_raises_fault_spec_error(spec: str) -> None:
+    try:
+        faults = mock.parse_faults(spec)
+    except mock.FaultSpecError as exc:
+        assert str(exc)
+    else:
+        assert mock.parse_faults(mock.format_faults(faults)) == faults
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300)
+    | st.builds(lambda b: b"POST / HTTP/1.1\r\n" + b, st.binary(max_size=200))
+)
+def test_any_head_parses_or_raises_bad_request(head: bytes) -> None:
+    try:
+        request = mock.parse_head(head)
+    except mock.BadRequest as exc:
+        assert 400 <= exc.status < 600 and str(exc)
+    else:
+        assert request.method.isupper() and request.content_length >= 0
+
+
+_ONE_FAULT = st.sampled_from(
+    [f for spec, f in GOOD if f.kind not in ("http", "body")]
+    + [mock.Fault("corrupt", "prelude-crc", 2), mock.Fault("violation", "duplicate-start")]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_ONE_FAULT, max_size=4), st.integers(0, 2**16))
+def test_any_combination_of_faults_plans(faults: list[mock.Fault], seed: int) -> None:
+    try:
+        chosen = mock.as_faults(faults)
+    except mock.FaultSpecError:
+        return  # two that end the stream, or two fragmentations: refused, as documented
+    p = mock.plan_stream(FRAMES, [0.0] * len(FRAMES), "converse", chosen, rng=random.Random(seed))
+    assert len(p.injected) == len(chosen)
+    changes = {
+        "exception",
+        "error-frame",
+        "cut",
+        "disconnect",
+        "corrupt",
+        "violation",
+        "unknown-event",
+    }
+    if not {f.kind for f in chosen} & changes:
+        assert p.body == b"".join(WIRE)  # stalls and fragments change the timing only
+    try:
+        events = list(br.events(p.body, "converse", raise_exceptions=False))
+    except es.EventStreamError as exc:
+        assert {f.kind for f in chosen} & {"corrupt", "cut"}, exc
+    else:
+        assert len(events) >= 1 or any(f.kind in ("cut", "disconnect") for f in chosen)

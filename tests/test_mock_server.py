@@ -558,3 +558,19 @@ def test_the_converse_answer_has_botocores_converse_response_shape() -> None:
     assert set(body) == {"output", "stopReason", "usage", "metrics"}
     _check_shape(body, output, "ConverseResponse")
     assert body["output"]["message"]["content"][1]["toolUse"]["input"] == {"a": [1, 2]}
+
+
+def test_garbage_never_stops_the_server(fresh: mock.MockServer) -> None:
+    rng = random.Random(11)
+    host, port = fresh.url.removeprefix("http://").split(":")
+    for _ in range(30):
+        garbage = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(garbage + b"\r\n\r\n")
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 4") or answer.startswith(b"HTTP/1.1 5"), answer[:40]
+    client = _client(fresh.url)
+    try:
+        assert _boto3_without_header(client) == "8 events, then the end"
+    finally:
+        client.close()
