@@ -114,8 +114,9 @@ def load_container(
         found, messages = http_bodies(data, "HTTP")
         if not found:
             shown = "; ".join(m.start_line + f" ({m.header('content-type')})" for m in messages)
+            count = f"{len(messages)} message" + ("" if len(messages) == 1 else "s")
             raise InputFormatError(
-                f"the input is HTTP with {len(messages)} messages and no "
+                f"the input is HTTP with {count} and no "
                 f"application/vnd.amazon.eventstream response: {shown[:300]}"
             )
         responses = sum(1 for m in messages if m.status is not None)
