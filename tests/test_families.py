@@ -623,3 +623,16 @@ def test_the_figures_in_a_chunk_of_their_own_end_the_stream() -> None:
                                                          "completion_tokens": 9}}])  # fmt: skip
     assert ai21.unknown_chunks == () and ai21.usage is not None
     assert ai21.usage.output_tokens == 9
+
+
+def test_a_typed_chunk_is_read_as_its_bytes() -> None:
+    reader = br.ChunkReader("llama")
+    (chunk,) = _chunks(LLAMA[0])
+    assert reader.read_chunk(chunk) == [
+        br.MessageStart(role="assistant"),
+        br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="Hello")),
+    ]
+    assert reader.read_chunk(br.Chunk(bytes=b"{not json")) == [
+        br.ChunkError("invalid_chunk", "a chunk's bytes are not JSON")
+    ]
+    assert reader.read_chunk(br.Chunk()) == []

@@ -35,6 +35,7 @@ from .._errors import ConfigurationError
 from ._anthropic import AnthropicEvent, read_anthropic
 from ._events import (
     CacheDetail,
+    Chunk,
     CitationDelta,
     CitationLocation,
     CitationSourceContent,
@@ -54,7 +55,7 @@ from ._events import (
     Usage,
     WebLocation,
 )
-from ._json import json_text
+from ._json import json_text, loads
 from ._wire import JSON, WireError, from_wire
 
 __all__ = [
@@ -495,6 +496,17 @@ class ChunkReader:
             else:
                 events.append(item)
         return events
+
+    def read_chunk(self, chunk: Chunk) -> list[ChunkEvent]:
+        """:meth:`read` for a typed ``chunk`` event: its bytes parsed (strict JSON); bytes
+        that are not JSON are one ``invalid_chunk`` error, a chunk without bytes nothing."""
+        if chunk.bytes is None:
+            return []
+        try:
+            value = loads(chunk.bytes)
+        except ValueError:
+            return [ChunkError("invalid_chunk", "a chunk's bytes are not JSON")]
+        return self.read(value)
 
     def _read_all(self, chunk_json: JSON) -> list[ChunkEvent | _Opened]:
         """:meth:`read`, with the block starts Converse has no event for (package use)."""
