@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import EventStreamError
+from .. import ConfigurationError, EventStreamError
 from .. import bedrock as br
 from ._faults import Fault, FaultSpecError, as_faults, format_faults, parse_faults
 from ._http import (
@@ -99,7 +99,7 @@ class MockServer:
                 try:
                     data = path.read_bytes()
                 except OSError as exc:
-                    raise FaultSpecError(f"{path}: cannot read ({exc.strerror})") from None
+                    raise ConfigurationError(f"{path}: cannot read ({exc.strerror})") from None
                 recordings += load_recordings(data, str(path))
         self.responses = Responses(recordings, script)
         self._faults = as_faults(faults)
