@@ -1,6 +1,7 @@
 """The ``eventstream`` command: decode captured traffic, and encode frames for fixtures.
 
     eventstream decode [FILE|-] [--bedrock] [--json | --table] [--summary] [--sample [NAME]]
+    eventstream decode [FILE|-] --to anthropic|openai
     eventstream encode [FILE|-] [-o OUT] [--output-format raw|hex|base64]
     eventstream sample [NAME] [-o OUT] [--list]
     eventstream serve [CAPTURE...] [--fault SPEC] [--port 0] [--journal FILE]
@@ -22,11 +23,12 @@ import errno
 import io
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO, cast
 
-from . import __version__
+from . import __version__, translate
 from ._console import (
     Console,
     Progress,
@@ -38,7 +40,7 @@ from ._console import (
 )
 from ._errors import EventStreamError
 from .awslambda import STREAMS as LAMBDA_STREAMS
-from .bedrock import STREAMS, Reassembled, StreamName
+from .bedrock import STREAMS, Reassembled, StreamMismatchWarning, StreamName, events
 from .bedrock.agent import STREAMS as AGENT_STREAMS
 from .capture import (
     INPUT_FORMATS,
@@ -233,6 +235,13 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
     counted = _Counted(file)
     try:
         loaded = _load(cast(BinaryIO, counted), name, size, args, console)
+        if args.to is not None:
+            try:
+                return _decode_translated(console, loaded, args)
+            except OSError as exc:  # as for the frames below: a read error is a usage error
+                if isinstance(exc, BrokenPipeError) or _is_output_error(console):
+                    raise
+                raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
         bedrock = args.bedrock or args.stream is not None
         view = View(
             bedrock=bedrock,
@@ -270,6 +279,47 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
     finally:
         if file is not console.stdin:
             file.close()
+    return status
+
+
+def _decode_translated(console: Console, loaded: LoadedInput, args: argparse.Namespace) -> int:
+    """``decode --to anthropic|openai``: each body's Bedrock events as that format's SSE
+    (docs/translate.md). 1: the capture is corrupt (the SSE ends in an error event); 3: the
+    stream is incomplete or carries an error."""
+    if args.stream not in (None, "auto", "converse", "invoke"):
+        raise UsageError("--to translates Bedrock Runtime streams: --stream converse or invoke")
+    out = getattr(console.stdout, "buffer", None)  # SSE is UTF-8, whatever the terminal's
+
+    def write(data: list[bytes]) -> None:
+        if out is None:
+            console.stdout.write(b"".join(data).decode("utf-8"))
+        else:
+            console.stdout.flush()
+            out.write(b"".join(data))
+            out.flush()
+
+    status = EXIT_OK
+    for body in loaded.bodies:
+        sse: translate.BedrockToAnthropic | translate.BedrockToOpenAI = (
+            translate.BedrockToAnthropic()
+            if args.to == "anthropic"
+            else translate.BedrockToOpenAI()
+        )
+        stream = args.stream or body.stream_hint or "auto"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StreamMismatchWarning)
+            try:
+                for event in events(body.chunks(), stream=stream, raise_exceptions=False):
+                    write(sse.feed(event))
+            except EventStreamError as exc:
+                console.error(f"{escape_controls(body.label or 'the capture')}: {exc}")
+                write(sse.error(exc))
+                status = EXIT_STREAM_ERROR
+        for warning in caught:
+            console.note(str(warning.message))
+        write(sse.close())
+        if sse.failed and status == EXIT_OK:
+            status = EXIT_INCOMPLETE
     return status
 
 
@@ -524,6 +574,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--bedrock",
         action="store_true",
         help="show typed Bedrock events and end with the reassembled answer",
+    )
+    decode.add_argument(
+        "--to",
+        choices=("anthropic", "openai"),
+        default=None,
+        help="print the Bedrock stream translated: Anthropic Messages SSE or OpenAI "
+        "chat.completion.chunk SSE (docs/translate.md)",
     )
     decode.add_argument(
         "--stream",

@@ -108,6 +108,7 @@ class BedrockToOpenAI:
         self.ended = False
         #: An error chunk went out: nothing more will.
         self.failed = False
+        self._closed = False
         self._chunks: InvokeChunks | None = None
 
     def _chunk(self, delta: str) -> bytes:
@@ -124,7 +125,11 @@ class BedrockToOpenAI:
 
     def feed(self, event: TypedEvent) -> list[bytes]:
         """The SSE bytes of the chunks ``event`` makes, in order."""
-        if self.failed or (self.ended and not isinstance(event, (BedrockException, Chunk))):
+        if (
+            self.failed
+            or self._closed
+            or (self.ended and not isinstance(event, (BedrockException, Chunk)))
+        ):
             return []
         if type(event) is ContentBlockDelta:
             delta = event.delta
@@ -260,10 +265,10 @@ class BedrockToOpenAI:
     def close(self) -> list[bytes]:
         """End of the input: ``data: [DONE]`` if the stream ended, else the error chunk that
         says it was cut short (never a ``[DONE]`` it did not earn); nothing after an error."""
-        if self.failed:
+        if self.failed or self._closed:
             return []
         if self.ended:
-            self.failed = True  # nothing more: [DONE] goes out once
+            self._closed = True  # [DONE] goes out once
             return [_DONE]
         return self.error(InternalServerException("the Bedrock stream ended before its end"))
 
