@@ -193,7 +193,8 @@ class InvokeChunks:
         except EventStreamError:
             return []  # reassembly reports it; nothing to translate
         if self._anthropic is None and self._family is None:
-            if isinstance(value, dict) and value.get("type") in _ANTHROPIC_TYPES:
+            kind = value.get("type") if isinstance(value, dict) else None
+            if isinstance(kind, str) and kind in _ANTHROPIC_TYPES:
                 self._anthropic = AnthropicToBedrock()
             else:
                 self._family = ChunkReader("auto", model_id=self.model_id)
@@ -289,9 +290,10 @@ class BedrockToAnthropic:
     Converse block indexes become Anthropic's dense indexes, in the order the blocks start.
     Text and reasoning blocks start at their first delta (Converse sends no start for
     them); a redacted reasoning block goes out whole at its stop (Anthropic carries its data
-    in the start), and a signature just before the block's stop. Usage comes with
-    ``metadata``, after ``messageStop``: that is when ``message_delta`` and ``message_stop``
-    go out. An exception becomes an ``error`` event (:data:`ERRORS`), and ends the stream.
+    in the start), and a signature just before the block's stop. ``messageStop`` gives a
+    ``message_delta`` with the stop reason; ``metadata`` (Converse's usage comes last) a
+    second one with the counts, then ``message_stop``. An exception becomes an ``error``
+    event (:data:`ERRORS`) and ends the stream, after ``message_stop`` too.
     """
 
     def __init__(self, *, model: str = "", message_id: str | None = None) -> None:
