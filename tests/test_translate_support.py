@@ -10,6 +10,7 @@ vendor SDK's final message has the same view as our reassembly of the Bedrock st
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -339,12 +340,16 @@ def sse_app(streams: dict[str, list[br.TypedEvent]], hits: dict[str, int]) -> An
         chunks: Iterator[bytes]
         if anthropic:
             chunks = tr.to_anthropic(events, model=model, message_id="msg_test")
+            ping = tr.BedrockToAnthropic.ping()
         else:
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
             chunks = tr.to_openai(
                 events, model=model, completion_id="chatcmpl-test", include_usage=usage
             )
-        return StreamingResponse(chunks, headers=dict(tr.SSE_HEADERS))
+            ping = tr.BedrockToOpenAI.ping()
+        # A keep-alive first and after every event, as a gateway waiting on Bedrock sends.
+        paced = (part for chunk in chunks for part in (chunk, ping))
+        return StreamingResponse(itertools.chain([ping], paced), headers=dict(tr.SSE_HEADERS))
 
     return Starlette(
         routes=[

@@ -283,6 +283,9 @@ def _thinking_delta(index: int, text: str) -> bytes:
     )
 
 
+_PING = encode_sse('{"type":"ping"}', event="ping")
+
+
 class BedrockToAnthropic:
     """Bedrock events in, Anthropic Messages SSE out: :meth:`feed` one event, get the bytes
     of the zero or more events it makes; :meth:`close` at the end of the input.
@@ -471,6 +474,11 @@ class BedrockToAnthropic:
             self.message_id = self._chunks.message_id or self.message_id
             self._start_usage = self._chunks.start_usage
         return [data for item in events for data in self.feed(item)]
+
+    @staticmethod
+    def ping() -> bytes:
+        """A ``ping`` event: what Anthropic sends to keep an idle stream open (readers skip it)."""
+        return _PING
 
     def error(self, exception: BaseException) -> list[bytes]:
         """The ``error`` event that ends the stream for ``exception``: a Bedrock exception

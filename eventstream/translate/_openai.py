@@ -246,6 +246,12 @@ class BedrockToOpenAI:
             self.model = self._chunks.model
         return [data for item in events for data in self.feed(item)]
 
+    @staticmethod
+    def ping() -> bytes:
+        """An SSE comment line: keeps an idle stream open; every SSE reader skips it (chat
+        chunks have no ping event)."""
+        return b": ping\n\n"
+
     def error(self, exception: BaseException) -> list[bytes]:
         """The ``{"error": ...}`` chunk that ends the stream for ``exception`` (a Bedrock
         exception by :data:`ERRORS`, anything else as a server error)."""
