@@ -646,9 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve Bedrock Runtime on 127.0.0.1 from captures or a script, with faults",
-        description="A Bedrock Runtime-compatible server for testing clients and gateways: "
-        "InvokeModelWithResponseStream, ConverseStream, InvokeModel and Converse for any "
-        "model id. Prints its URL, then serves until interrupted.",
+        description="A Bedrock Runtime-compatible server for testing clients and gateways:\n"
+        "InvokeModelWithResponseStream, ConverseStream, InvokeModel and Converse for any\n"
+        "model id, with faults injected. Prints its URL, then serves until interrupted.",
         epilog=SERVE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
