@@ -636,3 +636,11 @@ def test_a_typed_chunk_is_read_as_its_bytes() -> None:
         br.ChunkError("invalid_chunk", "a chunk's bytes are not JSON")
     ]
     assert reader.read_chunk(br.Chunk()) == []
+
+
+def test_deepseek_in_llama_s_layout_is_read_by_its_model_id() -> None:
+    # The distilled R1 models answer as Llama does (langchain-aws #353).
+    result = _read(LLAMA, model_id="us.deepseek.r1-v1:0")
+    assert (result.text, result.family, result.stop_reason) == ("Hello there", "deepseek",
+                                                                "max_tokens")  # fmt: skip
+    assert _read(LLAMA).family == "llama"  # without the id: named by its layout

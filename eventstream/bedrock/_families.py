@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -142,6 +143,15 @@ _OPENAI_CHUNK = ChunkFormat(
     cache_read_tokens=(("usage", "prompt_tokens_details", "cached_tokens"),),
 )
 
+_LLAMA = ChunkFormat(
+    "completion",
+    marker=(("generation",),),
+    text=(("generation",),),
+    stop=(("stop_reason",),),
+    input_tokens=(("prompt_token_count",),),
+    output_tokens=(("generation_token_count",),),
+)
+
 # Detection tries the families in this order: the more particular layouts first, AI21's
 # plain ``choices`` last.
 FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
@@ -167,16 +177,7 @@ FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
         "llama": FamilyTable(
             "llama",
             ("meta.",),
-            (
-                ChunkFormat(
-                    "completion",
-                    marker=(("generation",),),
-                    text=(("generation",),),
-                    stop=(("stop_reason",),),
-                    input_tokens=(("prompt_token_count",),),
-                    output_tokens=(("generation_token_count",),),
-                ),
-            ),
+            (_LLAMA,),
             _reasons(stop="end_turn", length="max_tokens"),
             "Meta Llama models page: generation, prompt_token_count, generation_token_count, "
             "stop_reason (stop, length)",
@@ -303,9 +304,12 @@ FAMILIES: Mapping[Family, FamilyTable] = MappingProxyType(
                     input_tokens=_OPENAI_CHUNK.input_tokens,
                     output_tokens=_OPENAI_CHUNK.output_tokens,
                 ),
+                # The distilled R1 models answer in Llama's layout (langchain-aws #353).
+                dataclasses.replace(_LLAMA, detect=False),
             ),
             _reasons(stop="end_turn", length="max_tokens", tool_calls="tool_use"),
-            "DeepSeek models page: choices[0].text and stop_reason (stop, length)",
+            "DeepSeek models page: choices[0].text and stop_reason (stop, length); LiteLLM and "
+            "langchain-aws #353 also see Llama's layout",
         ),
         "ai21": FamilyTable(
             "ai21",
