@@ -644,3 +644,67 @@ def test_deepseek_in_llama_s_layout_is_read_by_its_model_id() -> None:
     assert (result.text, result.family, result.stop_reason) == ("Hello there", "deepseek",
                                                                 "max_tokens")  # fmt: skip
     assert _read(LLAMA).family == "llama"  # without the id: named by its layout
+
+
+# --- every family, drawn: the text cut anywhere, the figures at the end --------------------
+
+_PIECES = st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=12), max_size=8)
+
+
+def _drawn_chunks(family: str, pieces: list[str], stop: str) -> list[dict[str, Any]]:
+    """The chunks ``family`` sends for ``pieces`` of text, as its published layout has them."""
+    last: dict[str, Any] = {INVOCATION: METRICS}
+    if family == "llama":
+        bodies = [{"generation": p, "stop_reason": None} for p in pieces]
+        last.update(generation="", stop_reason=stop)
+    elif family == "titan":
+        bodies = [{"outputText": p, "completionReason": None} for p in pieces]
+        last.update(outputText="", completionReason=stop)
+    elif family == "mistral":
+        bodies = [{"outputs": [{"text": p, "stop_reason": None}]} for p in pieces]
+        last.update(outputs=[{"text": "", "stop_reason": stop}])
+    elif family == "deepseek":
+        bodies = [{"choices": [{"text": p, "stop_reason": None}]} for p in pieces]
+        last.update(choices=[{"text": "", "stop_reason": stop}])
+    elif family == "cohere":
+        bodies = [{"event_type": "text-generation", "text": p, "is_finished": False}
+                  for p in pieces]  # fmt: skip
+        last.update(event_type="stream-end", is_finished=True, finish_reason=stop,
+                    response={"text": "".join(pieces)})  # fmt: skip
+    elif family == "nova":
+        bodies = [{"contentBlockDelta": {"delta": {"text": p}, "contentBlockIndex": 0}}
+                  for p in pieces]  # fmt: skip
+        bodies = [{"messageStart": {"role": "assistant"}}, *bodies,
+                  {"contentBlockStop": {"contentBlockIndex": 0}},
+                  {"messageStop": {"stopReason": stop}}]  # fmt: skip
+        last.update(metadata={"usage": {"inputTokens": 12, "outputTokens": 3}})
+    else:  # openai and ai21: chat-completion chunks
+        head = {"object": "chat.completion.chunk"} if family == "openai" else {}
+        bodies = [{**head, "choices": [{"index": 0, "delta": {"content": p},
+                                        "finish_reason": None}]} for p in pieces]  # fmt: skip
+        last.update(head, choices=[{"index": 0, "delta": {}, "finish_reason": stop}])
+    return [*bodies, last]
+
+
+_STOPS = {  # each family's word for a natural end, and for the length limit
+    "llama": ("stop", "length"), "titan": ("FINISH", "LENGTH"), "mistral": ("stop", "length"),
+    "deepseek": ("stop", "length"), "cohere": ("COMPLETE", "MAX_TOKENS"),
+    "nova": ("end_turn", "max_tokens"), "openai": ("stop", "length"), "ai21": ("stop", "length"),
+}  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(_STOPS)), _PIECES, st.booleans(), st.booleans())
+def test_every_family_reassembles_its_text_cut_anywhere(
+    family: str, pieces: list[str], cut: bool, by_id: bool
+) -> None:
+    stop = _STOPS[family][cut]
+    bodies = _drawn_chunks(family, pieces, stop)
+    kwargs = {"family": family} if by_id else {}
+    result = _read(bodies, **kwargs)
+    assert result.text == "".join(pieces)
+    assert result.stop_reason == ("max_tokens" if cut else "end_turn")
+    assert (result.complete, result.errors, result.unknown_chunks) == (True, (), ())
+    assert result.usage is not None and (result.usage.input_tokens, result.usage.output_tokens) \
+        == (12, 3)  # fmt: skip
+    assert result.family == family  # given, or told by the layout
