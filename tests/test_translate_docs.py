@@ -64,8 +64,10 @@ def test_the_examples_run(namespace: dict[str, Any]) -> None:
 def test_the_gateway_serves_the_anthropic_sdk(namespace: dict[str, Any]) -> None:
     anthropic = pytest.importorskip("anthropic")
     upstream = samples.sample_bytes("claude_invoke_tool_use")
-    with serve_asgi(namespace["messages_app"](upstream)) as url:
-        client = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
+    with (
+        serve_asgi(namespace["messages_app"](upstream)) as url,
+        anthropic.Anthropic(base_url=url, api_key="k", max_retries=0) as client,
+    ):
         with client.messages.stream(
             model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
         ) as stream:
@@ -74,7 +76,9 @@ def test_the_gateway_serves_the_anthropic_sdk(namespace: dict[str, Any]) -> None
         assert sdk_anthropic_view(message) == anthropic_view(expected, sdk=True)
         # An error before the stream is the SDK's class for its status.
         throttled = br.encode_event(br.ThrottlingException("slow down")).encode()
-    with serve_asgi(namespace["messages_app"](throttled)) as url:
-        client = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
-        with pytest.raises(anthropic.RateLimitError):
-            client.messages.create(model="m", max_tokens=8, messages=[], stream=True)
+    with (
+        serve_asgi(namespace["messages_app"](throttled)) as url,
+        anthropic.Anthropic(base_url=url, api_key="k", max_retries=0) as client,
+        pytest.raises(anthropic.RateLimitError),
+    ):
+        client.messages.create(model="m", max_tokens=8, messages=[], stream=True)

@@ -87,12 +87,25 @@ def url() -> Iterator[str]:
         yield base
 
 
+#: The clients a test made, closed after it (their connection pools hold sockets).
+CLIENTS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while CLIENTS:
+        CLIENTS.pop().close()
+
+
 def _anthropic(url: str, retries: int = 0) -> Any:
-    return anthropic.Anthropic(base_url=url, api_key="test-key", max_retries=retries)
+    CLIENTS.append(anthropic.Anthropic(base_url=url, api_key="test-key", max_retries=retries))
+    return CLIENTS[-1]
 
 
 def _openai(url: str, retries: int = 0) -> Any:
-    return openai.OpenAI(base_url=f"{url}/v1", api_key="test-key", max_retries=retries)
+    CLIENTS.append(openai.OpenAI(base_url=f"{url}/v1", api_key="test-key", max_retries=retries))
+    return CLIENTS[-1]
 
 
 def _expected(model: str) -> br.Reassembled:
