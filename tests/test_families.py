@@ -708,3 +708,43 @@ def test_every_family_reassembles_its_text_cut_anywhere(
     assert result.usage is not None and (result.usage.input_tokens, result.usage.output_tokens) \
         == (12, 3)  # fmt: skip
     assert result.family == family  # given, or told by the layout
+
+
+# --- Claude's text deltas take a shortcut: the same events as the general reader --------------
+
+_DELTA_VARIANTS: list[Any] = [
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}},
+    {"type": "content_block_delta", "index": 3, "delta": {"type": "text_delta", "text": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": None}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}},
+    {"type": "content_block_delta", "index": True, "delta": {"type": "text_delta", "text": "x"}},
+    {"type": "content_block_delta", "index": "0", "delta": {"type": "text_delta", "text": "x"}},
+    {"type": "content_block_delta", "index": 0, "delta": "text"},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "text": "x"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": 5}},
+    {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"},
+     "extra": 1},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("chunk_json", _DELTA_VARIANTS)
+def test_the_anthropic_text_delta_shortcut_gives_the_general_reader_s_events(
+    chunk_json: Any,
+) -> None:
+    fast = br.ChunkReader("anthropic")
+    general = br.ChunkReader("anthropic")
+    got = fast._read_all(chunk_json)
+    expected = general._anthropic(br.read_anthropic(chunk_json))
+    assert got == expected
+    assert [type(e) for e in got] == [type(e) for e in expected]
+    assert fast.unknown == general.unknown
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(), st.integers(0, 2**40))
+def test_any_text_delta_reassembles_as_before(text: str, index: int) -> None:
+    body = {"type": "content_block_delta", "index": index,
+            "delta": {"type": "text_delta", "text": text}}  # fmt: skip
+    reader = br.ChunkReader("anthropic")
+    assert reader._read_all(body) == reader._anthropic(br.read_anthropic(body))

@@ -57,6 +57,7 @@ from ._events import (
     WebLocation,
 )
 from ._json import json_text, loads
+from ._streams import text_delta_event
 from ._wire import JSON, WireError, from_wire
 
 __all__ = [
@@ -514,6 +515,20 @@ class ChunkReader:
 
     def _read_all(self, chunk_json: JSON) -> list[ChunkEvent | _Opened]:
         """:meth:`read`, with the block starts Converse has no event for (package use)."""
+        # Claude's text deltas, nearly every chunk of its streams, without the general
+        # reader's AnthropicEvent: the same event (tests/test_families.py), ~3 us less each.
+        if self.family == "anthropic" and type(chunk_json) is dict:
+            delta = chunk_json.get("delta")
+            index = chunk_json.get("index")
+            if (
+                chunk_json.get("type") == "content_block_delta"
+                and type(index) is int
+                and type(delta) is dict
+                and delta.get("type") == "text_delta"
+            ):
+                text = delta.get("text")
+                if type(text) is str:
+                    return [text_delta_event(index, text)]
         if isinstance(chunk_json, dict) and chunk_json.keys() == {INVOCATION_METRICS}:
             # Bedrock's figures in a chunk of their own: the end, whatever the family.
             return self._end_if_metrics(chunk_json)

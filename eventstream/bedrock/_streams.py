@@ -521,6 +521,19 @@ def _text_delta(payload: bytes) -> ContentBlockDelta | None:
             return None
     else:
         return None
+    return text_delta_event(index, text, padding)
+
+
+_CHUNK_KEY = b'{"bytes":"'
+_set_bytes = slot_setter(Chunk, "bytes")
+_set_chunk_padding = slot_setter(Chunk, "padding")
+_set_chunk_extra = slot_setter(Chunk, "extra")
+
+
+def text_delta_event(index: int, text: str, padding: str | None = None) -> ContentBlockDelta:
+    """``ContentBlockDelta(content_block_index=index, delta=TextDelta(text=text),
+    padding=padding)`` built through the slots (~0.4 us, where the constructors take ~0.8):
+    for the fast path above and the readers of other formats (bedrock._families)."""
     delta = _new(TextDelta)
     _set_text(delta, text)
     _set_text_extra(delta, EMPTY)
@@ -530,12 +543,6 @@ def _text_delta(payload: bytes) -> ContentBlockDelta | None:
     _set_padding(event, padding)
     _set_delta_extra(event, EMPTY)
     return event
-
-
-_CHUNK_KEY = b'{"bytes":"'
-_set_bytes = slot_setter(Chunk, "bytes")
-_set_chunk_padding = slot_setter(Chunk, "padding")
-_set_chunk_extra = slot_setter(Chunk, "extra")
 
 
 def _chunk(payload: bytes) -> Chunk | None:
