@@ -140,26 +140,6 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
-def table_lines(headings: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
-    """Lines of a table; numeric columns (headed ``#``, ``offset``, ``length``) align right.
-
-    The last column takes the room left, at least 20 cells, and is cut to fit.
-    """
-    widths = [max([cells(h), *(cells(row[i]) for row in rows)]) for i, h in enumerate(headings)]
-    right = {i for i, h in enumerate(headings) if h in ("#", "offset", "length")}
-    room = max(width - sum(w + 2 for w in widths[:-1]), 20)
-
-    def line(row: Sequence[str]) -> str:
-        parts = []
-        for i, cell in enumerate(row[:-1]):
-            pad = " " * (widths[i] - cells(cell))
-            parts.append(pad + cell if i in right else cell + pad)
-        parts.append(fit(row[-1], room))
-        return "  ".join(parts).rstrip()
-
-    return [line(headings), line(["-" * min(w, room) for w in widths]), *map(line, rows)]
-
-
 class TableWriter:
     """A table written a row at a time, as rows come: columns start at ``widths`` and a
     wider cell widens its column from that row on. The last column takes the room left

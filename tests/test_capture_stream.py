@@ -24,6 +24,7 @@ from eventstream.capture import (
     load_input,
     open_input,
 )
+from eventstream.capture._summary import MAX_NAMES, OTHER_NAMES, Summary
 from eventstream.samples import sample_bytes
 from tests.cli_support import ROOT
 
@@ -148,3 +149,15 @@ def test_peak_memory_of_the_cli_stays_flat() -> None:
     peak = float(row[4].split()[0].replace(",", ""))
     assert row[6].strip() == "0"
     assert peak < 60, result.stdout  # the capture is 24 MiB; the process ~30 MiB at rest
+
+
+def test_summary_counts_stay_bounded_whatever_the_names() -> None:
+    frames = b"".join(
+        es.Message({":message-type": "event", ":event-type": f"e{n}"}).encode()
+        for n in range(MAX_NAMES + 50)
+    )
+    summary = Summary()
+    for frame in CaptureDecoder(Body(frames)).frames():
+        summary.add(frame, bedrock=False)
+    assert len(summary.event_types) == MAX_NAMES + 1
+    assert summary.event_types[OTHER_NAMES] == 50 and summary.frames == MAX_NAMES + 50

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import select
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -258,7 +259,14 @@ def test_stdin_and_output_flush_per_frame_so_a_live_pipe_shows_output_at_once() 
     first = next(es.Decoder().frames(SAMPLE))
     proc.stdin.write(SAMPLE[: first.length])
     proc.stdin.flush()
-    line = proc.stdout.readline()  # blocks until the CLI writes it (timeout below)
+    # Before issue 15 the whole input was read first: nothing came until EOF.
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    if not ready:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        raise AssertionError("no output 30 s after the first frame was written")
+    line = proc.stdout.readline()
     assert json.loads(line)["frame"] == 0
     proc.stdin.write(SAMPLE[first.length :])
     proc.stdin.close()

@@ -19,6 +19,18 @@ def decoded_before(frames: int, size: int) -> str:
     return f"{frames} frame{'s' * (frames != 1)} ({size:,} bytes) decoded before it"
 
 
+#: Distinct names a count keeps; the rest are counted together under :data:`OTHER_NAMES`,
+#: so that a capture naming every frame differently cannot grow the counts with the frames.
+MAX_NAMES = 1000
+OTHER_NAMES = "(other names)"
+
+
+def _count(counter: Counter[str], name: str) -> None:
+    if name not in counter and len(counter) >= MAX_NAMES:
+        name = OTHER_NAMES
+    counter[name] += 1
+
+
 @dataclass
 class Summary:
     """Counts over the frames of one capture."""
@@ -50,16 +62,16 @@ class Summary:
         self.frames += 1
         self.bytes += frame.length
         kind = frame.message_type or "(none)"
-        self.message_types[kind] += 1
+        _count(self.message_types, kind)
         counter = {
             "event": self.event_types,
             "exception": self.exception_types,
             "error": self.error_codes,
         }.get(kind)
         if counter is not None:
-            counter[frame.name or "(none)"] += 1
+            _count(counter, frame.name or "(none)")
         if bedrock:
-            self.typed_events[frame.event_name] += 1
+            _count(self.typed_events, frame.event_name)
 
     def add_gap(self, gap: Gap) -> None:
         """Count one more run of bytes skipped by ``--resync``."""
