@@ -9,7 +9,7 @@ import math
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -27,6 +27,7 @@ class Console:
     stdout: TextIO
     stderr: TextIO
     quiet: bool = False
+    _ascii_json: bool | None = field(default=None, init=False, repr=False)
 
     def note(self, text: str) -> None:
         """A line for the user on stderr (suppressed by ``--quiet``)."""
@@ -46,7 +47,9 @@ class Console:
     def write_json(self, record: dict[str, Any]) -> None:
         """A record as one line of strict JSON, whatever the encoding of stdout: ASCII with
         escapes unless stdout is UTF-8, never NaN or Infinity, no control character raw."""
-        ascii_only = not _is_utf8(self.stdout)
+        if self._ascii_json is None:
+            self._ascii_json = not _is_utf8(self.stdout)
+        ascii_only = self._ascii_json
         try:
             line = json.dumps(
                 record, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"),

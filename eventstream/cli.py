@@ -260,12 +260,19 @@ def cmd_decode(args: argparse.Namespace, console: Console) -> int:
             # Rows written to the same terminal would be torn by the bar.
             and (view.summary or not console.stdout.isatty()),
         )
+
+        def read_done() -> None:
+            # Called when a read's frames are all shown, before the next read, which may
+            # wait on a live pipe: what was decoded reaches the reader now, not at exit.
+            console.flush()
+            progress.update(counted.position, "decoding")
+
         status = EXIT_OK
         try:
             for number, body in enumerate(loaded.bodies):
                 shown = _decode_one(
                     console, body, view, loaded, first=number == 0,
-                    progress=lambda _: progress.update(counted.position, "decoding"),
+                    progress=lambda _: read_done(),
                 )  # fmt: skip
                 status = max(status, shown, key=_severity)
         except OSError as exc:
@@ -405,8 +412,6 @@ def _decode_one(
                     for line in table.head():
                         console.write(line)
                 console.write(table.row(_frame_row(frame, view.bedrock)))
-            # Each frame reaches a live pipe as it is decoded.
-            console.flush()
     except EventStreamError as exc:
         fault = exc
     summary.size = decoder.bytes_read
