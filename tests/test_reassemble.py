@@ -137,6 +137,7 @@ def test_converse_exception_and_partial_tool_input() -> None:
 
 def test_reassembler_is_incremental() -> None:
     reassembler = br.Reassembler()
+    reassembler.add(br.MessageStart(role="assistant"))
     reassembler.add(br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="a")))
     assert reassembler.result().text == "a"
     reassembler.add(br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="b")))
@@ -185,9 +186,11 @@ def test_a_tool_use_delta_that_no_start_opened_is_flagged() -> None:
     assert not result.complete
     # The same in Anthropic's format: input_json_delta without content_block_start.
     chunks = [
+        _chunk({"type": "message_start", "message": {"role": "assistant"}}),
         _chunk({"type": "content_block_delta", "index": 0,
                 "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
         _chunk({"type": "content_block_stop", "index": 0}),
+        _chunk({"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
         _chunk({"type": "message_stop"}),
     ]  # fmt: skip
     assert [e.type for e in br.reassemble(chunks).errors] == ["misplaced_delta"]
@@ -288,8 +291,50 @@ def test_a_message_start_or_metadata_after_the_end_is_flagged() -> None:
     # In Anthropic's format too: a message_start or message_stop after message_stop.
     stop = _chunk({"type": "message_stop"})
     again = _chunk({"type": "message_start", "message": {"role": "assistant"}})
-    assert [e.type for e in br.reassemble([again, stop, again]).errors] == ["event_after_end"]
-    assert [e.type for e in br.reassemble([again, stop, stop]).errors] == ["event_after_end"]
+    reason = _chunk({"type": "message_delta", "delta": {"stop_reason": "end_turn"}})
+    assert [e.type for e in br.reassemble([again, reason, stop, again]).errors] == [
+        "event_after_end"
+    ]
+    assert [e.type for e in br.reassemble([again, reason, stop, stop]).errors] == [
+        "event_after_end"
+    ]
+
+
+def test_content_before_the_message_start_is_flagged_once() -> None:
+    # Reported as complete before: a gateway that reorders events must not pass.
+    text = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="a"))
+    other = br.ContentBlockDelta(content_block_index=1, delta=br.TextDelta(text="b"))
+    start = br.MessageStart(role="assistant")
+    for events in ([text, other, start, *_converse_end()], [text, other, *_converse_end()]):
+        result = br.reassemble(events)
+        assert [e.type for e in result.errors] == ["event_before_start"], events
+        assert "content block 0 before the message start" in result.errors[0].message
+        assert not result.complete
+    stop_first = br.reassemble([_converse_end()[0], start, text])
+    assert [e.type for e in stop_first.errors] == ["event_before_start"]
+    # In Anthropic's format: a delta before message_start.
+    chunks = [
+        _chunk({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": "a"}}),
+        _chunk({"type": "message_start", "message": {"role": "assistant"}}),
+        _chunk({"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
+        _chunk({"type": "message_stop"}),
+    ]  # fmt: skip
+    assert [e.type for e in br.reassemble(chunks).errors] == ["event_before_start"]
+
+
+def test_metadata_without_a_message_stop_is_flagged() -> None:
+    # Reported as complete before, with no stop reason: a dropped messageStop must not pass.
+    start = br.MessageStart(role="assistant")
+    text = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="a"))
+    result = br.reassemble([start, text, br.ContentBlockStop(content_block_index=0),
+                            _converse_end()[1]])  # fmt: skip
+    assert [e.type for e in result.errors] == ["missing_stop"]
+    assert (result.stop_reason, result.complete, result.text) == (None, False, "a")
+    # Anthropic's format: message_stop with no message_delta giving the stop reason.
+    chunks = [_chunk({"type": "message_start", "message": {"role": "assistant"}}),
+              _chunk({"type": "message_stop"})]  # fmt: skip
+    assert [e.type for e in br.reassemble(chunks).errors] == ["missing_stop"]
 
 
 def test_usage_and_metrics_are_typed_whatever_the_stream() -> None:

@@ -426,6 +426,8 @@ class Reassembler:
         self._open: dict[int, tuple[int, int]] = {}
         self._ended = False  # the stream's Metadata (Converse, or read from the chunks)
         self._started = False
+        self._early = False  # event_before_start reported
+        self._stopped = False  # a message stop came
         self._role: str | None = None
         self._stop_reason: str | None = None
         self._stop_sequence: str | None = None
@@ -470,6 +472,10 @@ class Reassembler:
             self._additional = event.additional_model_response_fields
         elif isinstance(event, Metadata):
             self._after_end("a metadata event")
+            if not self._stopped and not self._ended:
+                # The answer has no stop reason: a gateway that dropped messageStop
+                # (bifrost #4262 dropped contentBlockStop the same way) must not pass.
+                self._violation("missing_stop", "the metadata came with no message stop")
             self._usage, self._metrics = event.usage, event.metrics
             self._complete = self._ended = True
 
@@ -479,6 +485,12 @@ class Reassembler:
     def _after_end(self, what: str) -> None:
         if self._ended:
             self._violation("event_after_end", f"{what} after the end")
+
+    def _before_start(self, what: str) -> None:
+        # Once a stream: what came before the message start is one fault, however long.
+        if not self._started and not self._early:
+            self._early = True
+            self._violation("event_before_start", f"{what} before the message start")
 
     def _message_start(self, event: MessageStart) -> None:
         if self._ended:
@@ -496,6 +508,8 @@ class Reassembler:
 
     def _message_stop(self, event: MessageStop) -> None:
         self._after_end("a message stop")
+        self._before_start("a message stop")
+        self._stopped = True
         self._stop_reason = event.stop_reason
         # The stop sequence, where Converse gives it when asked (additionalModelResponse-
         # FieldPaths "/stop_sequence" or "/delta/stop_sequence", vercel/ai #11410).
@@ -530,6 +544,9 @@ class Reassembler:
         return None if key is None else self._blocks[key]
 
     def _new(self, index: int, block: _Open) -> _Open:
+        # Checked per block, not per delta: the first event of every block comes here.
+        if not self._started:
+            self._before_start(f"content block {index}")
         key = self._open.get(index)
         key = (index, 0) if key is None else (index, key[1] + 1)
         self._blocks[key] = block
