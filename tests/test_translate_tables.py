@@ -273,3 +273,32 @@ def test_an_iteration_that_raises_ends_in_an_error_event() -> None:
     assert b"message_stop" not in anthropic
     openai = b"".join(tr.to_openai(upstream()))
     assert b'"type":"server_error"' in openai and b"[DONE]" not in openai
+
+
+WRONG_TYPES = {
+    "AnthropicToBedrock.feed(None)": lambda: tr.AnthropicToBedrock().feed(None),
+    "OpenAIToBedrock.feed([])": lambda: tr.OpenAIToBedrock().feed([]),
+    "feed_bytes(str)": lambda: tr.AnthropicToBedrock().feed_bytes("data: {}\n\n"),
+    "feed_bytes(None)": lambda: tr.OpenAIToBedrock().feed_bytes(None),
+    "feed_sse(None)": lambda: tr.OpenAIToBedrock().feed_sse(None),
+    "from_anthropic(None)": lambda: list(tr.from_anthropic(None)),
+    "from_openai([str])": lambda: list(tr.from_openai(["data: {}\n\n"])),
+    "to_anthropic(None)": lambda: list(tr.to_anthropic(None)),
+    "to_openai(3)": lambda: list(tr.to_openai(3)),
+    "from_anthropic_error('429', b'')": lambda: tr.from_anthropic_error("429", b""),
+    "from_openai_error(True, b'')": lambda: tr.from_openai_error(True, b""),
+    "stop_to_openai(None)": lambda: tr.stop_to_openai(None),
+    "stop_from_anthropic([])": lambda: tr.stop_from_anthropic([]),
+    "in_stream(None, 'converse')": lambda: tr.in_stream(None, "converse"),
+    "in_stream(exc, 'nope')": lambda: tr.in_stream(br.ThrottlingException("x"), "nope"),
+    "openai_error(None)": lambda: tr.openai_error(None),
+    "anthropic_citation({})": lambda: tr.anthropic_citation({}),
+    "converse_citation(None)": lambda: tr.converse_citation(None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_TYPES))
+def test_wrong_argument_types_are_our_error(name: str) -> None:
+    # As the codec does (es.decode(None)): InputTypeError, or ConfigurationError for a name.
+    with pytest.raises((es.InputTypeError, es.ConfigurationError)):
+        WRONG_TYPES[name]()  # type: ignore[no-untyped-call]

@@ -49,6 +49,7 @@ from ._common import cache_creation, dumps, loads_event, usage_from_anthropic
 from ._tables import (
     TranslateError,
     anthropic_error,
+    expect,
     from_anthropic_error,
     in_stream,
     stop_from_anthropic,
@@ -75,6 +76,7 @@ BedrockStreamName = Literal["converse", "invoke"]
 def anthropic_citation(citation: CitationDelta) -> dict[str, Any]:
     """Anthropic's citation object for a Converse citation (its location decides the type;
     the source contents' texts joined are ``cited_text``)."""
+    expect(citation, CitationDelta, "anthropic_citation takes a CitationDelta")
     cited = "".join(part.text or "" for part in citation.source_content or ())
     location = citation.location or CitationLocation()
     if location.web is not None:
@@ -114,6 +116,7 @@ def _str(value: object) -> str | None:
 def converse_citation(citation: dict[str, Any]) -> CitationDelta:
     """The Converse citation for Anthropic's citation object (the inverse of
     :func:`anthropic_citation`)."""
+    expect(citation, dict, "converse_citation takes a citation's parsed JSON object")
     kind = citation.get("type")
     cited = _str(citation.get("cited_text"))
     title = _str(citation.get("title")) if "title" in citation else None
@@ -525,6 +528,7 @@ def to_anthropic(
     """Anthropic Messages SSE for a stream of typed Bedrock events (exceptions as values);
     an error the iteration raises goes out as an ``error`` event, and ends it."""
     translator = BedrockToAnthropic(model=model, message_id=message_id)
+    expect(events, Iterable, "to_anthropic takes an iterable of events")
     try:
         for event in events:
             yield from translator.feed(event)
@@ -578,12 +582,14 @@ class AnthropicToBedrock:
 
     def feed_bytes(self, data: bytes) -> list[TypedEvent]:
         """Take the next slice of an SSE body; return the Bedrock events it completes."""
+        expect(data, (bytes, bytearray, memoryview), "feed_bytes takes bytes")
         if self._decoder is None:
             self._decoder = SSEDecoder()
         return [out for sse in self._decoder.feed(data) for out in self.feed_sse(sse)]
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event (Anthropic names each after its ``type``)."""
+        expect(sse, ServerSentEvent, "feed_sse takes an eventstream.sse.ServerSentEvent")
         if sse.event == "ping" or self.failed:
             return []
         value = loads_event(sse.data, self._count, "Anthropic")
@@ -605,6 +611,7 @@ class AnthropicToBedrock:
 
     def feed(self, value: dict[str, Any]) -> list[TypedEvent]:
         """Take one Anthropic event as parsed JSON."""
+        expect(value, dict, "feed takes an event's parsed JSON object")
         kind = value.get("type")
         if self.failed or (self.ended and kind != "error"):
             return []
@@ -810,6 +817,7 @@ def from_anthropic(
     """Typed Bedrock events for an Anthropic Messages SSE body given in slices; a body that
     ends early ends in an exception event."""
     translator = AnthropicToBedrock(stream)
+    expect(body, Iterable, "from_anthropic takes an iterable of bytes")
     for piece in body:
         yield from translator.feed_bytes(piece)
     yield from translator.close()

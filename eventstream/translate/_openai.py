@@ -41,6 +41,7 @@ from ._anthropic import InvokeChunks
 from ._common import dumps, loads_event
 from ._tables import (
     TranslateError,
+    expect,
     from_openai_error,
     in_stream,
     openai_error,
@@ -296,6 +297,7 @@ def to_openai(
     translator = BedrockToOpenAI(
         model=model, completion_id=completion_id, include_usage=include_usage
     )
+    expect(events, Iterable, "to_openai takes an iterable of events")
     try:
         for event in events:
             yield from translator.feed(event)
@@ -344,12 +346,14 @@ class OpenAIToBedrock:
 
     def feed_bytes(self, data: bytes) -> list[TypedEvent]:
         """Take the next slice of an SSE body; return the Bedrock events it completes."""
+        expect(data, (bytes, bytearray, memoryview), "feed_bytes takes bytes")
         if self._decoder is None:
             self._decoder = SSEDecoder()
         return [out for sse in self._decoder.feed(data) for out in self.feed_sse(sse)]
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event: a chunk, an error, or ``[DONE]``."""
+        expect(sse, ServerSentEvent, "feed_sse takes an eventstream.sse.ServerSentEvent")
         if self.failed:
             return []
         if sse.data.startswith(DONE):  # what the openai SDK tests
@@ -374,6 +378,7 @@ class OpenAIToBedrock:
 
     def feed(self, value: dict[str, Any]) -> list[TypedEvent]:
         """Take one chunk as parsed JSON."""
+        expect(value, dict, "feed takes a chunk's parsed JSON object")
         if self.failed or (self.ended and not value.get("error")):
             return []
         self._count += 1
@@ -554,6 +559,7 @@ def from_openai(
     """Typed Bedrock events for an OpenAI chunk SSE body given in slices; a body that ends
     early ends in an exception event."""
     translator = OpenAIToBedrock(stream)
+    expect(body, Iterable, "from_openai takes an iterable of bytes")
     for piece in body:
         yield from translator.feed_bytes(piece)
     yield from translator.close()

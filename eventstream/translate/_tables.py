@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import EventStreamError
+from .. import ConfigurationError, EventStreamError, InputTypeError
 from ..bedrock import (
     HTTP_ERRORS,
     STREAMS,
@@ -45,6 +45,23 @@ __all__ = [
 class TranslateError(EventStreamError):
     """Input to a translator that is not the format it reads (data that is not JSON, a
     redacted block that is not base64); ``frame_index`` is the index of the event."""
+
+
+def expect(value: object, kinds: type | tuple[type, ...], what: str) -> None:
+    """Refuse an argument of the wrong type with :class:`eventstream.InputTypeError`, as the
+    codec does (``bool`` is not an ``int`` here)."""
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
+        raise InputTypeError(f"{what}, not {type(value).__name__}")
+
+
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _status(status: object) -> int | None:
+    if status is not None:
+        expect(status, int, "an HTTP status is an int (or None mid-stream)")
+    return status  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +155,7 @@ def _original_status(exception: BedrockException) -> int | None:
 def anthropic_error(exception: BedrockException) -> tuple[int, dict[str, Any]]:
     """The HTTP status and the ``{"type": "error", "error": {...}}`` object Anthropic's API
     answers with for ``exception`` (the same object is the data of a mid-stream ``error``)."""
+    expect(exception, BedrockException, "anthropic_error takes a BedrockException")
     status = _original_status(exception)
     if status is None:
         row = _row(exception)
@@ -158,6 +176,7 @@ def openai_error(exception: BedrockException) -> tuple[int, dict[str, Any]]:
     """The HTTP status and the ``{"error": {message, type, param, code}}`` object OpenAI's
     API answers with for ``exception`` (mid-stream, the data of the chunk that ends it).
     ``code`` is the Bedrock code, so that a reader gets the same error back."""
+    expect(exception, BedrockException, "openai_error takes a BedrockException")
     status = _original_status(exception)
     row = _row(exception)
     kind = row.openai_type
@@ -191,6 +210,7 @@ def from_anthropic_error(status: int | None, body: object) -> BedrockException:
     marked ``back``), else from ``status`` as :func:`eventstream.bedrock.error_from_response`
     reads it; ``body`` is the parsed error object (or its bytes). ``status`` is ``None`` for
     a mid-stream ``error`` event."""
+    status = _status(status)
     kind, message = _error_fields(body)
     code = _ANTHROPIC_PAIR_BACK.get((status or 0, kind or "")) or _ANTHROPIC_TYPE_BACK.get(
         kind or ""
@@ -206,6 +226,7 @@ def from_openai_error(status: int | None, body: object) -> BedrockException:
     """The Bedrock error an OpenAI error stands for: its ``code`` when that is a Bedrock code
     (what :func:`openai_error` writes), else its status, else its ``type``; ``status`` is
     ``None`` mid-stream. ``body`` is the response's JSON (or bytes) or the error object."""
+    status = _status(status)
     error = _error_object(body)
     code_value = error.get("code")
     message = error.get("message")
@@ -249,6 +270,9 @@ def in_stream(exception: BedrockException, stream: str) -> BedrockException:
     """``exception`` as a frame of ``stream`` can carry it: itself when the union has its
     class, else a ``modelStreamErrorException`` with the status it stands for (an access
     error mid-stream, say), which every response union has."""
+    expect(exception, BedrockException, "in_stream takes a BedrockException")
+    if stream not in ("converse", "invoke"):
+        raise ConfigurationError(f"stream must be 'converse' or 'invoke', not {stream!r}")
     if type(exception) in STREAMS[stream].exceptions:
         return exception
     status, _ = anthropic_error(exception)
@@ -302,19 +326,23 @@ _FROM_OPENAI = {
 
 def stop_to_anthropic(reason: str) -> str:
     """Anthropic's ``stop_reason`` for a Converse ``stopReason``."""
+    expect(reason, str, "a stop reason is a str")
     return _TO_ANTHROPIC.get(reason, reason)
 
 
 def stop_to_openai(reason: str) -> str:
     """OpenAI's ``finish_reason`` for a Converse ``stopReason``."""
+    expect(reason, str, "a stop reason is a str")
     return _TO_OPENAI.get(reason, reason)
 
 
 def stop_from_anthropic(reason: str) -> str:
     """The Converse ``stopReason`` for Anthropic's ``stop_reason``."""
+    expect(reason, str, "a stop reason is a str")
     return _FROM_ANTHROPIC.get(reason, reason)
 
 
 def stop_from_openai(reason: str) -> str:
     """The Converse ``stopReason`` for OpenAI's ``finish_reason``."""
+    expect(reason, str, "a finish reason is a str")
     return _FROM_OPENAI.get(reason, reason)
