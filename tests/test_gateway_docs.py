@@ -35,7 +35,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "gateway.md"
 TEXT = DOC.read_text()
 #: What the page writes in an empty cell (an en dash).
 NONE = "\N{EN DASH}"
-IDLE_TIMEOUT = 0.25
+# Long enough for a loaded machine to answer at once, short enough for the stall cases.
+IDLE_TIMEOUT = 0.5
 #: Attempts the clients may make: a retried fault reaches the upstream this many times.
 ATTEMPTS = 2
 
