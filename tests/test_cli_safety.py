@@ -245,6 +245,12 @@ def test_repr_of_large_typed_events_is_bounded() -> None:
     text = br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text="x" * (1 << 20)))
     assert len(repr(text)) < 2 * 2048 and "1048576 characters" in repr(text)
     assert len(text._repr_html_()) < 3 * 4096
+    image = br.ContentBlockDelta(
+        content_block_index=1,
+        delta=br.ImageDelta(source=br.ImageSource(bytes=b"\x89PNG" * (1 << 18))),
+    )
+    assert len(repr(image)) < 2 * 2048 and "1048576 bytes" in repr(image)
+    assert len(image._repr_html_()) < 3 * 4096
     # Short values are shown whole, as before.
     assert repr(br.TextDelta(text="hi")) == "TextDelta(text='hi')"
 
