@@ -11,6 +11,7 @@ Bedrock error is retryable (counted at the server); mid-stream, the in-band erro
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -285,3 +286,25 @@ def test_openai_sdk_raises_a_mid_stream_error_after_the_text(url: str, model: st
     assert info.value.message == exception.message
     back = tr.from_openai_error(None, info.value.body)
     assert type(back) is type(exception) and back.retryable == exception.retryable
+
+
+def test_the_async_clients_read_the_same(url: str) -> None:
+    async def read() -> tuple[Any, Any]:
+        async with (
+            anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client,
+            client.messages.stream(model="reasoning", max_tokens=64, messages=MESSAGES) as stream,
+        ):
+            message = await stream.get_final_message()
+        async with openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0) as oai:
+            chunks = await oai.chat.completions.create(
+                model="reasoning", messages=MESSAGES, stream=True,
+                stream_options={"include_usage": True},
+            )  # fmt: skip
+            state: Any = ChatCompletionStreamState()
+            async for chunk in chunks:
+                state.handle_chunk(chunk)
+        return message, state.get_final_completion()
+
+    message, completion = asyncio.run(read())
+    assert sdk_anthropic_view(message) == anthropic_view(_expected("reasoning"), sdk=True)
+    assert sdk_openai_view(completion) == openai_view(_expected("reasoning"))
