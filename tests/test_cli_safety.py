@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eventstream as es
 from eventstream import bedrock as br
@@ -280,3 +282,34 @@ def test_stdin_and_output_flush_per_frame_so_a_live_pipe_shows_output_at_once() 
     proc.stdout.close()
     assert proc.wait(timeout=60) == cli.EXIT_OK
     assert len(rest.decode().splitlines()) == 14
+
+
+# --- any text a capture can hold ------------------------------------------------------------
+
+_SHOWN_RAW = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+    "\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    name=st.text(st.characters(codec="utf-8"), max_size=12),
+    text=st.text(st.characters(codec="utf-8"), max_size=12),
+)
+def test_no_text_a_capture_can_hold_is_shown_raw(name: str, text: str) -> None:
+    data = b"".join([
+        _event("messageStart", {"role": text}),
+        _event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}}),
+        _event(name or "x", {"v": text}, **{name or "h": text}),
+        es.Message({":message-type": "exception", ":exception-type": name or "x"},
+                   json.dumps({"message": text}).encode()).encode(),
+        es.Message({":message-type": "error", ":error-code": name or "x",
+                    ":error-message": text}).encode(),
+    ])  # fmt: skip
+    for args in (("--table",), ("--table", "--bedrock"), ("--table", "--summary", "--bedrock")):
+        _, out, err = call("decode", *args, stdin=data)
+        for shown in (out.decode("utf-8"), err):
+            assert _SHOWN_RAW.search(shown) is None, (args, shown)
+    _, out, _ = call("decode", "--json", "--bedrock", stdin=data)
+    assert _SHOWN_RAW.search(out.decode("utf-8")) is None
