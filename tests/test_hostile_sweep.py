@@ -467,13 +467,9 @@ _TRANSLATE_WRONG_TYPES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="translate: wrong argument types escape as TypeError/AttributeError/KeyError "
-    "(the codec raises InputTypeError for these: es.decode(None), Decoder().feed('x'))",
-)
 @pytest.mark.parametrize("name", sorted(_TRANSLATE_WRONG_TYPES))
 def test_translate_wrong_argument_types(name: str) -> None:
+    # Found by this file; fixed in 87fb6b5 (InputTypeError, as the codec's).
     with pytest.raises(es.EventStreamError):
         _TRANSLATE_WRONG_TYPES[name]()
 
