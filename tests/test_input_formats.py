@@ -15,6 +15,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -191,19 +192,43 @@ def test_http_errors_say_where() -> None:
     head = good.index(b"\r\n\r\n") + 4
     cases = {
         "bad chunk size": (good[:head] + b"zz\r\n" + good[head + 5 :], head),
-        "ends early": (good[:-300], len(good) - 300),
         "not followed by CRLF": (good[:head] + b"2\r\nabc\r\n", head + 5),
     }
     for why, (data, offset) in cases.items():
         with pytest.raises(capture.InputFormatError, match=why) as caught:
             capture.load_input(data)
         assert caught.value.offset == offset, why
-    short = _response(SAMPLE[:100], f"Content-Length: {len(SAMPLE)}")
-    with pytest.raises(
-        capture.InputFormatError, match="Content-Length is 4,479, 100 bytes"
-    ) as caught:
-        capture.load_input(short)
-    assert caught.value.offset == len(short)
+
+
+def _frames_before_the_cut(body: capture.Body) -> tuple[list[es.Message], es.EventStreamError]:
+    decoded = capture.decode_frames(body)
+    assert isinstance(decoded.fault, es.TruncatedError), decoded.fault
+    return [f.message for f in decoded.frames], decoded.fault
+
+
+def test_a_body_the_input_cuts_short_is_read_as_far_as_it_goes() -> None:
+    # A capture that ended mid-stream: the frames before the cut are what an analyst wants
+    # (before: an InputFormatError, and nothing decoded).
+    whole = es.Decoder().feed(SAMPLE)
+    good = _response(_chunked(SAMPLE), "Transfer-Encoding: chunked")
+    short = _response(SAMPLE[:1000], f"Content-Length: {len(SAMPLE)}")
+    for data, said in [
+        (good[:-300], "the chunked body ends early"),
+        (short, "Content-Length is 4,479, 1,000 bytes are present"),
+    ]:
+        loaded = capture.load_input(data)
+        assert "message 1 is cut short" in loaded.note and said in loaded.note, loaded.note
+        (body,) = loaded.bodies
+        assert SAMPLE.startswith(body.data) and len(body.data) < len(SAMPLE)
+        frames, fault = _frames_before_the_cut(body)
+        assert frames == whole[: len(frames)] and frames
+        assert fault.offset == len(body.data)
+    # The same with gzip content coding: what inflates from the bytes there.
+    packed = gzip.compress(SAMPLE)
+    cut = _response(packed[: len(packed) // 2], "Content-Encoding: gzip",
+                    f"Content-Length: {len(packed)}")  # fmt: skip
+    (body,) = capture.load_input(cut).bodies
+    assert SAMPLE.startswith(body.data) and body.data
     for data, why in [
         (_response(SAMPLE, "Content-Length: 1, 2"), "bad Content-Length"),
         (_response(SAMPLE, "Bad Header : x"), "malformed header line"),
@@ -632,16 +657,18 @@ def test_other_link_layers_ipv6_and_vlan() -> None:
 
 def test_holes_cut_packets_and_other_traffic_are_said() -> None:
     packets = _exchange()
-    # Lose one response segment: the stream stops at the hole, and the error says so.
+    # Lose one response segment: the stream stops at the hole, the note says so, and the
+    # frames before it are read.
     lost = [p for i, p in enumerate(packets) if i != len(packets) - 3]
-    with pytest.raises(capture.InputFormatError, match=r"ends early.*hole at stream byte"):
-        capture.load_input(_pcap(lost))
+    loaded = capture.load_input(_pcap(lost))
+    assert re.search(r"hole at stream byte.*cut short \(the chunked body ends early", loaded.note)
+    (body,) = loaded.bodies
+    assert SAMPLE.startswith(body.data) and len(body.data) < len(SAMPLE)
     # A snapshot length that cut a packet is named.
     cut = [(t, f if i != len(packets) - 3 else f[:100]) for i, (t, f) in enumerate(packets)]
     frame = packets[-3][1]
     data = _pcap(cut)
-    with pytest.raises(capture.InputFormatError, match=r"cut by the snapshot length"):
-        capture.load_input(data)
+    assert "cut by the snapshot length" in capture.load_input(data).note
     assert len(frame) > 100
     # UDP and ARP are counted, not read; no HTTP at all is an error that says what to do.
     udp = _ethernet(

@@ -14,7 +14,7 @@ from typing import Literal, Protocol, TypeAlias, get_args
 
 from ._base import Found, FoundBody, InputFormatError
 from ._compressed import MAX_DECOMPRESSED_SIZE, gunzip
-from ._http import http_bodies, looks_like_http
+from ._http import cut_notes, http_bodies, looks_like_http
 from ._listing import ListingKind, listing_kind, parse_listing
 from ._mitm import looks_like_flows, mitm_bodies
 from ._pcap import capture_kind, pcap_bodies
@@ -121,6 +121,8 @@ def load_container(
             )
         responses = sum(1 for m in messages if m.status is not None)
         note = f"{how}: {len(found)} of {responses} responses are event streams"
+        # A cut body is read as far as it goes: its frames before the cut stay readable.
+        note += "".join(f"; {text}" for text in cut_notes(messages))
     elif fmt in ("xxd", "hexdump"):
         kind: ListingKind = "xxd" if fmt == "xxd" else "hexdump"
         name = kind

@@ -42,7 +42,9 @@ class HttpMessage:
     """One message of a stream: its start line, headers, and where its body lies.
 
     ``pieces`` are the ``(start, end)`` ranges of the body in the stream, before its content
-    codings are undone (more than one for a chunked body).
+    codings are undone (more than one for a chunked body). ``cut`` says how the body ends
+    early when the input stops inside it (a capture that ended mid-stream): the body is then
+    what is there, so that the frames before the cut are read.
     """
 
     start: int
@@ -55,6 +57,7 @@ class HttpMessage:
     headers: list[tuple[str, str]]
     pieces: list[tuple[int, int]]
     codings: list[str]
+    cut: str | None = None
 
     def header(self, name: str) -> str | None:
         values = [value for key, value in self.headers if key == name]
@@ -107,15 +110,16 @@ def _codings(value: str | None) -> list[str]:
     return [c.strip().lower() for c in (value or "").split(",") if c.strip()]
 
 
-def _chunked(data: bytes, at: int, what: str) -> tuple[list[tuple[int, int]], int]:
-    """The data ranges of a chunked body at ``at`` (RFC 9112 7.1), and where it ends."""
+def _chunked(data: bytes, at: int, what: str) -> tuple[list[tuple[int, int]], int, str | None]:
+    """The data ranges of a chunked body at ``at`` (RFC 9112 7.1), where it ends, and how it
+    was cut short if the input ends inside it (then the ranges are what is there)."""
     pieces: list[tuple[int, int]] = []
     position = at
     while True:
         size_line = _CHUNK_SIZE.match(data, position)
         if size_line is None:
             if data.find(b"\n", position, position + 64) < 0 and len(data) - position < 64:
-                raise InputFormatError(f"{what}: the chunked body ends early", offset=len(data))
+                return pieces, len(data), f"the chunked body ends early, at byte {len(data):,}"
             shown = data[position : position + 20]
             raise InputFormatError(f"{what}: bad chunk size line {shown!r}", offset=position)
         size = int(size_line[1], 16)
@@ -123,10 +127,14 @@ def _chunked(data: bytes, at: int, what: str) -> tuple[list[tuple[int, int]], in
         if size == 0:
             break
         if start + size > len(data):
-            raise InputFormatError(
-                f"{what}: the chunked body ends early: the chunk at byte {position} holds "
-                f"{size:,} bytes, {len(data) - start:,} are present",
-                offset=len(data),
+            pieces.append((start, len(data)))
+            return (
+                pieces,
+                len(data),
+                (
+                    f"the chunked body ends early: the chunk at byte {position:,} holds "
+                    f"{size:,} bytes, {len(data) - start:,} are present"
+                ),
             )
         crlf = _LINE_END.match(data, start + size)
         if crlf is None:
@@ -140,11 +148,12 @@ def _chunked(data: bytes, at: int, what: str) -> tuple[list[tuple[int, int]], in
     while True:
         end = _LINE_END.match(data, position)
         if end is not None:
-            return pieces, end.end()
+            return pieces, end.end(), None
         field = _FIELD.match(data, position, position + MAX_HEAD_SIZE)
         if field is None:
             if data.find(b"\n", position) < 0:
-                raise InputFormatError(f"{what}: the chunked body ends early", offset=len(data))
+                # Every chunk came: only the trailer section is cut.
+                return pieces, len(data), "the chunked body's trailer section ends early"
             raise InputFormatError(f"{what}: malformed trailer line", offset=position)
         position = field.end()
 
@@ -207,7 +216,7 @@ def _parse_into(
             # RFC 9112 6.3, rules 1 and 2: no content, whatever the headers say.
             position = body_start
         elif transfer and transfer[-1] == "chunked" and not version.startswith("HTTP/1.0"):
-            message.pieces, position = _chunked(data, body_start, where)
+            message.pieces, position, message.cut = _chunked(data, body_start, where)
             message.codings = transfer[:-1][::-1]
         elif transfer:
             if status is None:
@@ -227,11 +236,11 @@ def _parse_into(
                 )
             length = int(lengths.pop())
             if body_start + length > len(data):
-                raise InputFormatError(
-                    f"{where}: the body ends early: Content-Length is {length:,}, "
-                    f"{len(data) - body_start:,} bytes are present",
-                    offset=len(data),
+                message.cut = (
+                    f"the body ends early: Content-Length is {length:,}, "
+                    f"{len(data) - body_start:,} bytes are present"
                 )
+                length = len(data) - body_start
             message.pieces, position = [(body_start, body_start + length)], body_start + length
         elif status is None:
             position = body_start  # a request without a length has no body (RFC 9112 6.3)
@@ -291,10 +300,20 @@ def decode_body(
                 out.append(piece)
                 size += len(piece)
             position = stop
-    if message.pieces:
+    if message.pieces and message.cut is None:  # a cut body's compressed data stops early
         for inflater in inflaters:
             inflater.finish()
     return b"".join(out), tuple(body_arrivals)
+
+
+def cut_notes(messages: Sequence[HttpMessage], what: str = "") -> list[str]:
+    """What a reader says of the messages cut short by the end of the input."""
+    prefix = f"{what}, " if what else ""
+    return [
+        f"{prefix}message {number} is cut short ({m.cut})"
+        for number, m in enumerate(messages, 1)
+        if m.cut is not None
+    ]
 
 
 def _media_type(value: str | None) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from ._base import Found, InputFormatError
-from ._http import HttpMessage, http_bodies, looks_like_http, parse_messages
+from ._http import HttpMessage, cut_notes, http_bodies, looks_like_http, parse_messages
 
 __all__: list[str] = []
 
@@ -487,7 +487,7 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Found], str]:
                 else:
                     sent.append(None)
         try:
-            found, _ = http_bodies(
+            found, messages = http_bodies(
                 server.data, f"TCP stream {server.name}",
                 arrivals=[(offset, t - base) for offset, t in server.arrivals if not math.isnan(t)],
                 requests=requests, request_timing=sent, started=base,
@@ -498,8 +498,9 @@ def pcap_bodies(data: bytes, kind: CaptureKind) -> tuple[list[Found], str]:
             if problems:
                 raise InputFormatError(f"{exc.message} ({problems})", offset=exc.offset) from None
             raise
-        if problems:
-            troubles.append(f"{server.name}: {problems}")
+        cuts = "; ".join(cut_notes(messages))
+        if problems or cuts:
+            troubles.append(f"{server.name}: " + "; ".join(p for p in (problems, cuts) if p))
         bodies.extend(found)
     note = f"{_count(total, 'packet')}, {_count(len(connections), 'TCP connection')}"
     if not_http:
