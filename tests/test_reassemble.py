@@ -374,3 +374,45 @@ def test_the_stop_sequence_converse_gives_when_asked_for_it() -> None:
         stop = br.MessageStop(stop_reason="stop_sequence", additional_model_response_fields=fields)
         result = br.reassemble([stop])
         assert (result.stop_sequence, result.additional_model_response_fields) == ("END", fields)
+
+
+# --- bounded memory -----------------------------------------------------------------------------
+
+
+def test_a_long_answer_is_kept_as_few_strings_not_one_per_delta() -> None:
+    # One str per delta cost ~50 bytes more than its text: a 224 MB answer peaked at 1.9 GiB.
+    import tracemalloc  # noqa: PLC0415
+
+    words = [f"w{i % 10} " for i in range(200_000)]
+    events: list[br.TypedEvent] = [br.MessageStart(role="assistant")]
+    events += [
+        br.ContentBlockDelta(content_block_index=0, delta=br.TextDelta(text=w)) for w in words
+    ]
+    reassembler = br.Reassembler()
+    tracemalloc.start()
+    try:
+        for event in events:
+            reassembler.add(event)
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    text = "".join(words)
+    assert reassembler.result().text == text
+    # The text's own bytes and a little: one str a delta would be ~3x (about 13 MB here).
+    assert kept < 2 * len(text) + 1_000_000, (kept, len(text))
+
+
+def test_the_errors_kept_are_bounded_and_the_rest_counted() -> None:
+    reassembler = br.Reassembler()
+    for _ in range(br.MAX_ERRORS + 500):
+        reassembler.add(br.Chunk(bytes=b"not json"))
+    errors = reassembler.result().errors
+    assert len(errors) == br.MAX_ERRORS + 1
+    assert {e.type for e in errors[:-1]} == {"invalid_chunk"}
+    assert errors[-1].type == "more_errors" and "500 more errors" in errors[-1].message
+
+
+def test_an_image_block_s_repr_is_bounded() -> None:
+    block = br.ImageBlock("png", b"\x89PNG" * 262_144)
+    assert len(repr(block)) < 200 and "1,048,576 bytes" in repr(block)
+    assert "b'ab'" in repr(br.ImageBlock("png", b"ab"))

@@ -124,6 +124,7 @@ from ._http import (
 from ._json import MAX_JSON_DEPTH
 from ._reassemble import (
     CONVERSE_STOP_REASONS,
+    MAX_ERRORS,
     Block,
     ImageBlock,
     ReasoningBlock,
@@ -206,6 +207,7 @@ __all__ = [
     # reassembly
     "reassemble",
     "Reassembler",
+    "MAX_ERRORS",
     "CONVERSE_STOP_REASONS",
     "Reassembled",
     "Block",

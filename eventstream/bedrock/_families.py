@@ -378,7 +378,9 @@ def _fits(layout: ChunkFormat, value: JSON) -> bool:
     if not isinstance(value, dict):
         return False
     if layout.kind == "anthropic":
-        return value.get("type") in _ANTHROPIC_TYPES
+        kind = value.get("type")
+        # A str test first: a list or an object there is not hashable ({"type": [1]}).
+        return type(kind) is str and kind in _ANTHROPIC_TYPES
     if layout.kind == "converse":
         return any(key in _CONVERSE_EVENTS for key in value)
     return all(_at(value, p) is not None for p in layout.marker) and all(

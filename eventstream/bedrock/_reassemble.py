@@ -50,6 +50,7 @@ from ._wire import JSON, to_wire
 
 __all__ = [
     "CONVERSE_STOP_REASONS",
+    "MAX_ERRORS",
     "Reassembler",
     "reassemble",
     "Reassembled",
@@ -62,6 +63,10 @@ __all__ = [
     "StreamError",
 ]
 
+
+#: Errors a :class:`Reassembler` keeps; past them it counts (a ``more_errors`` error says
+#: how many), so that memory stays bounded on a stream of bad chunks.
+MAX_ERRORS = 1000
 
 #: Converse's ``stopReason`` values (the service model's ``StopReason`` enum).
 CONVERSE_STOP_REASONS = frozenset(
@@ -129,6 +134,14 @@ class ImageBlock:
     data: bytes = b""
     s3_location: S3Location | None = None
     error: ErrorBlock | None = None
+
+    def __repr__(self) -> str:
+        # Bounded, as a Message's is: a 1 MiB image is not 3 MB of repr.
+        data = repr(self.data) if len(self.data) <= 64 else f"<{len(self.data):,} bytes>"
+        return (
+            f"ImageBlock(format={self.format!r}, data={data}, "
+            f"s3_location={self.s3_location!r}, error={self.error!r})"
+        )
 
 
 Block = TextBlock | ToolUseBlock | ReasoningBlock | ToolResultBlock | ImageBlock
@@ -391,6 +404,9 @@ class _Open:
 
     kind: str
     parts: list[str] = field(default_factory=list)
+    #: ``parts`` joined :data:`_JOIN_AT` at a time: a long answer as ~100 KB strings, not a
+    #: str object (~50 bytes more than its text) per delta, which tripled the memory.
+    joined: list[str] = field(default_factory=list)
     tool_id: str = ""
     tool_name: str = ""
     signature: str | None = None
@@ -407,6 +423,15 @@ class _Open:
     started: bool = False
     flagged: bool = False
     superseded: bool = False
+
+
+#: Deltas of a block joined into one string at a time (see ``_Open.joined``).
+_JOIN_AT = 4096
+
+
+def _join(block: _Open) -> None:
+    block.joined.append("".join(block.parts))
+    block.parts.clear()
 
 
 class Reassembler:
@@ -437,6 +462,7 @@ class Reassembler:
         self._metrics: Metrics | None = None
         self._additional: Any = None
         self._errors: list[StreamError] = []
+        self._errors_dropped = 0
         self._complete = False
         # Made on the first chunk (a bad family is refused here, not then).
         self._family: Family | Literal["auto"] = family
@@ -456,9 +482,7 @@ class Reassembler:
                 name = event.name
             else:
                 name = event.exception_type
-            self._errors.append(
-                StreamError(name, event.message, event.status_code, event.retryable)
-            )
+            self._error(StreamError(name, event.message, event.status_code, event.retryable))
         elif isinstance(event, MessageStart):
             self._message_start(event)
         elif isinstance(event, ContentBlockStart):
@@ -480,7 +504,15 @@ class Reassembler:
             self._complete = self._ended = True
 
     def _violation(self, kind: str, text: str) -> None:
-        self._errors.append(StreamError(kind, text))
+        self._error(StreamError(kind, text))
+
+    def _error(self, error: StreamError) -> None:
+        # Bounded: a stream of a million bad chunks keeps the first MAX_ERRORS errors and a
+        # count of the others, not a million objects.
+        if len(self._errors) < MAX_ERRORS:
+            self._errors.append(error)
+        else:
+            self._errors_dropped += 1
 
     def _after_end(self, what: str) -> None:
         if self._ended:
@@ -581,13 +613,22 @@ class Reassembler:
         delta = event.delta
         index = event.content_block_index
         if isinstance(delta, TextDelta):
-            self._block(index, "text").parts.append(delta.text)
+            block = self._block(index, "text")
+            parts = block.parts
+            parts.append(delta.text)
+            if len(parts) >= _JOIN_AT:
+                _join(block)
         elif isinstance(delta, ToolUseDelta):
-            self._block(index, "tool_use").parts.append(delta.input)
+            block = self._block(index, "tool_use")
+            block.parts.append(delta.input)
+            if len(block.parts) >= _JOIN_AT:
+                _join(block)
         elif isinstance(delta, ReasoningContentDelta):
             block = self._block(index, "reasoning")
             if delta.text is not None:
                 block.parts.append(delta.text)
+                if len(block.parts) >= _JOIN_AT:
+                    _join(block)
             if delta.signature is not None:
                 block.signature = (block.signature or "") + delta.signature
             if delta.redacted_content is not None:
@@ -613,7 +654,7 @@ class Reassembler:
         try:
             value = loads(chunk.bytes)
         except ValueError:
-            self._errors.append(StreamError("invalid_chunk", "a chunk's bytes are not JSON"))
+            self._error(StreamError("invalid_chunk", "a chunk's bytes are not JSON"))
             return
         self.add_chunk_json(value)
 
@@ -631,7 +672,7 @@ class Reassembler:
                 parts = [item.text] if item.text else []
                 self._start(item.index, _Open(item.kind, parts=parts, redacted=item.redacted))
             elif isinstance(item, ChunkError):
-                self._errors.append(StreamError(item.type, item.message))
+                self._error(StreamError(item.type, item.message))
             elif isinstance(item, MessageStop):
                 # An Invoke stream has no additional fields: the stop sequence carried there
                 # for Converse is Reassembled.stop_sequence only.
@@ -652,6 +693,14 @@ class Reassembler:
         """The message as it stands: call it at the end, or at any point for a partial view."""
         content = tuple(self._finish(self._blocks[i]) for i in sorted(self._blocks))
         errors = [*self._errors]
+        if self._errors_dropped:
+            errors.append(
+                StreamError(
+                    "more_errors",
+                    f"{self._errors_dropped:,} more errors, not kept (after "
+                    f"the first {MAX_ERRORS:,})",
+                )
+            )
         for (index, _), block in sorted(self._blocks.items()):
             if block.kind == "tool_use" and not (
                 block.started or block.flagged or block.superseded
@@ -690,7 +739,7 @@ class Reassembler:
 
     @staticmethod
     def _finish(block: _Open) -> Block:
-        text = "".join(block.parts)
+        text = "".join([*block.joined, *block.parts]) if block.joined else "".join(block.parts)
         if block.kind == "tool_use":
             try:
                 # No input text at all means an empty input object, as the start event says.
