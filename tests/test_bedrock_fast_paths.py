@@ -97,6 +97,7 @@ NEAR_MISSES = [
     b'{"contentBlockIndex":0,"delta":{"text":"a"},"contentBlockIndex":1}',  # a duplicate
     b'{"delta":{"text":"a"},"contentBlockIndex":0}',  # another key order
     b'{"contentBlockIndex":0,"delta":{"text":"a"},"p":"ab"',  # cut
+    b'{"contentBlockIndex":0,"delta":{"text":"a"},"p":"}',  # "p" unterminated (the fuzzer)
 ]
 
 
@@ -230,6 +231,7 @@ CHUNKS = [
     b'{"bytes":null}',
     b'{"bytes":"\xff"}',
     b'{"bytes":"YQ==","p":"ab\xff"}',
+    b'{"bytes":"","p":"}',  # "p" unterminated: found by the coverage-guided fuzzer
 ]
 
 

@@ -515,7 +515,8 @@ def _text_delta(payload: bytes) -> ContentBlockDelta | None:
     rest = whole[end:]
     if rest == "}}":
         padding = None
-    elif rest.startswith(_PADDING_KEY) and rest.endswith('"}'):
+    # Nine characters at least: in '},"p":"}' the prefix's last quote is not also the end's.
+    elif len(rest) >= 9 and rest.startswith(_PADDING_KEY) and rest.endswith('"}'):
         padding = rest[7:-2]
         if not PADDING_ALPHABET.startswith(padding):
             return None
@@ -560,7 +561,7 @@ def _chunk(payload: bytes) -> Chunk | None:
     rest = payload[end:]
     if rest == b'"}':
         padding = None
-    elif rest[:7] == b'","p":"' and rest[-2:] == b'"}':
+    elif len(rest) >= 9 and rest[:7] == b'","p":"' and rest[-2:] == b'"}':  # see _text_delta
         try:
             padding = rest[7:-2].decode("ascii")
         except UnicodeDecodeError:
