@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote
 
 from .. import ConfigurationError
 from .. import bedrock as br
+from . import _services
 
 __all__ = [
     "FaultKind",
@@ -43,6 +44,16 @@ FaultKind: TypeAlias = Literal[
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
+#: The exception options that set a modelled field, and the field each sets.
+_FIELD_OPTIONS = {
+    "original-status": "original_status_code",
+    "original-message": "original_message",
+    "resource-name": "resource_name",
+    "error-code": "error_code",
+    "reason": "reason",
+}
+
+
 #: The values each kind takes (``None``: free-form, checked by the kind's own rule).
 _VALUES: dict[FaultKind, tuple[str, ...] | None] = {
     "exception": None,
@@ -60,7 +71,7 @@ _VALUES: dict[FaultKind, tuple[str, ...] | None] = {
 
 #: The options each kind accepts after its head.
 _OPTIONS: dict[FaultKind, tuple[str, ...]] = {
-    "exception": ("message", "original-status", "original-message", "resource-name"),
+    "exception": ("message", *_FIELD_OPTIONS),
     "error-frame": ("code", "message"),
     "http": ("type", "message", "body"),
     "body": ("message",),
@@ -78,12 +89,6 @@ ENDING: frozenset[FaultKind] = frozenset({"exception", "error-frame", "cut", "di
 #: Kinds that replace the stream altogether; a spec holding one holds nothing else.
 WHOLE: frozenset[FaultKind] = frozenset({"http", "body"})
 
-# Exception classes by both spellings of their code: "throttlingException" (the frame's
-# :exception-type) and "ThrottlingException" (x-amzn-ErrorType).
-_EXCEPTIONS: dict[str, type[br.BedrockException]] = {
-    spelling: cls for code, cls in br.HTTP_ERRORS.items() for spelling in (code, cls.exception_type)
-}
-
 
 class FaultSpecError(ConfigurationError):
     """A fault spec that does not parse or does not make sense; the message names the part."""
@@ -91,13 +96,63 @@ class FaultSpecError(ConfigurationError):
     __module__ = "eventstream.mock"
 
 
-def exception_class(name: str) -> type[br.BedrockException]:
-    """The Bedrock exception class named ``name`` (either spelling of its code)."""
-    try:
-        return _EXCEPTIONS[name]
-    except KeyError:
-        known = ", ".join(cls.exception_type for cls in br.HTTP_ERRORS.values())
-        raise FaultSpecError(f"unknown exception type {name!r}; choose one of {known}") from None
+def _exception_classes(name: str) -> list[type[br.BedrockException]]:
+    """The classes any served stream names ``name`` (either spelling of its code)."""
+    found = _services.every_exception_name().get(name)
+    if not found:
+        raise FaultSpecError(f"unknown exception type {name!r}; choose one of {_known()}")
+    return found
+
+
+def _known() -> str:
+    names = _services.every_exception_name()
+    return ", ".join(sorted({cls.exception_type for classes in names.values() for cls in classes}))
+
+
+def _error_codes() -> set[str]:
+    return {code for op in _services.SERVED for code in op.errors}
+
+
+def exception_class(name: str, stream: str) -> type[br.BedrockException]:
+    """The exception class ``name`` (either spelling) on ``stream``; a name outside the
+    stream's union is a :class:`FaultSpecError` naming the union's exceptions."""
+    classes = _services.exception_classes(stream)
+    cls = classes.get(name)
+    if cls is None:
+        _exception_classes(name)  # an unknown name says so first
+        union = sorted({c.exception_type for c in classes.values()})
+        choose = f"choose one of {', '.join(union)}" if union else "it has none: use error-frame"
+        raise FaultSpecError(f"{name!r} is not an exception of the {stream} stream; {choose}")
+    return cls
+
+
+def check_stream(faults: Iterable[Fault], stream: str) -> None:
+    """Refuse faults that ``stream`` cannot carry: an exception outside its union (or with
+    an option its class has no field for), an HTTP error type its operation does not model."""
+    operation = _services.OPERATION_OF[stream]
+    for fault in faults:
+        where = f"fault {str(fault)!r} on {operation.service} {operation.name}"
+        try:
+            if fault.kind == "exception":
+                cls = exception_class(fault.value, stream)
+                fields = {name for name, _, _ in cls._fields}
+                for option, name in _FIELD_OPTIONS.items():
+                    if option in fault.options and name not in fields:
+                        raise FaultSpecError(f"{cls.exception_type} has no {option!r}")
+            elif fault.kind == "http" and fault.options.get("type"):
+                code = fault.options["type"]
+                known = (
+                    _services.exception_classes(stream)
+                    if _services.is_bedrock(stream)
+                    else operation.errors
+                )
+                if code not in known:
+                    raise FaultSpecError(
+                        f"'type={code}' is not an error of {operation.name}; choose one of "
+                        f"{', '.join(sorted(operation.errors))}"
+                    )
+        except FaultSpecError as exc:
+            raise FaultSpecError(f"{where}: {exc.message}") from None
 
 
 @dataclass(frozen=True)
@@ -150,25 +205,29 @@ class Fault:
     def _check_value(self) -> None:
         where = f"fault {self.kind!r}"
         if self.kind == "exception":
-            cls = exception_class(self.value)
-            has_status = cls in (br.ModelStreamErrorException, br.ModelErrorException)
-            if "original-status" in self.options:
-                if not has_status:
+            classes = _exception_classes(self.value)
+            for option, name in _FIELD_OPTIONS.items():
+                if option not in self.options:
+                    continue
+                bearing = [c for c in classes if name in {f for f, _, _ in c._fields}]
+                if not bearing:
+                    owners = sorted({
+                        c.exception_type
+                        for found in _services.every_exception_name().values()
+                        for c in found
+                        if name in {f for f, _, _ in c._fields}
+                    })  # fmt: skip
                     raise FaultSpecError(
-                        f"{where}: 'original-status' belongs to modelStreamErrorException "
-                        f"and modelErrorException, not {self.value}"
+                        f"{where}: {option!r} belongs to {' and '.join(owners)}, not {self.value}"
                     )
-                self._integer("original-status", 100, 999)
-            if "original-message" in self.options and cls is not br.ModelStreamErrorException:
-                raise FaultSpecError(f"{where}: 'original-message' is modelStreamErrorException's")
-            if "resource-name" in self.options and cls is not br.ModelErrorException:
-                raise FaultSpecError(f"{where}: 'resource-name' is modelErrorException's")
+                if option == "original-status":
+                    self._integer("original-status", 100, 999)
         elif self.kind == "http":
             if not self.value.isdigit() or not 300 <= int(self.value) <= 599:
                 raise FaultSpecError(f"{where}: '={self.value}' must be a status from 300 to 599")
             code = self.options.get("type")
-            if code:
-                exception_class(code)
+            if code and code not in _error_codes():
+                _exception_classes(code)
         elif self.kind == "stall":
             if self.value != "forever":
                 try:
@@ -193,7 +252,7 @@ class Fault:
                 raise FaultSpecError(f"{where}: 'by=0' would change nothing")
         elif self.kind == "unknown-event" and "name" in self.options:
             name = self.options["name"]
-            if not name or any(br.STREAMS[s].event_class(name) for s in ("converse", "invoke")):
+            if not name or name in _services.event_names():
                 raise FaultSpecError(f"{where}: 'name={name}' must be a name no union has")
 
     def _integer(self, key: str, low: int, high: int) -> int:

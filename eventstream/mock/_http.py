@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from .. import EventStreamError
-from ..bedrock import StreamName
+from ._services import SERVED, Operation
 
 __all__ = [
     "MAX_HEAD_BYTES",
@@ -29,17 +28,8 @@ MAX_HEADERS = 100
 #: Bedrock's own limit on a request body is 25 MB (InvokeModel); this is the server's.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
-#: The last path segment of each operation served, and the stream it answers with.
-OPERATIONS: dict[str, tuple[StreamName, bool]] = {
-    "invoke-with-response-stream": ("invoke", True),
-    "converse-stream": ("converse", True),
-    "invoke": ("invoke", False),
-    "converse": ("converse", False),
-}
-
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/(1\.[01])$")
-_PATH = re.compile(r"^/model/([^/]+)/([a-z-]+)$")
 
 
 class BadRequest(EventStreamError):
@@ -126,17 +116,23 @@ def parse_head(head: bytes) -> Request:
     return request
 
 
-def route(request: Request) -> tuple[str, str]:
-    """``(model id, operation)`` for a request to a served operation; else
-    :class:`BadRequest` (404 for another path, 405 for another method)."""
+def route(request: Request) -> tuple[Operation, dict[str, str]]:
+    """The operation a request is for, and its path's labels (``modelId``, ``agentId``...);
+    else :class:`BadRequest` (404 for another path, 405 for another method)."""
     path = request.target.split("?", 1)[0]
-    match = _PATH.match(path)
-    if match is None or match[2] not in OPERATIONS:
-        raise BadRequest(
-            f"no such operation: {path!r} (served: POST /model/{{modelId}}/"
-            f"{{{', '.join(OPERATIONS)}}})",
-            status=404,
-        )
-    if request.method != "POST":
-        raise BadRequest(f"{request.method} {path}: only POST is served", status=405)
-    return unquote(match[1]), match[2]
+    for operation in SERVED:
+        labels = operation.labels(path)
+        if labels is not None:
+            if request.method != operation.method:
+                raise BadRequest(
+                    f"{request.method} {path}: only {operation.method} is served", status=405
+                )
+            return operation, labels
+    bedrock = ", ".join(
+        op.path.rsplit("/", 1)[1] for op in SERVED if op.service == "bedrock-runtime"
+    )
+    others = ", ".join(op.path for op in SERVED if op.service != "bedrock-runtime")
+    raise BadRequest(
+        f"no such operation: {path!r} (served: POST /model/{{modelId}}/{{{bedrock}}}; {others})",
+        status=404,
+    )

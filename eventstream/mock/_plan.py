@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from .. import Message
+from .. import ConfigurationError, Message
 from .. import bedrock as br
-from ._faults import WHOLE, Fault, exception_class
+from . import _services
+from ._faults import _FIELD_OPTIONS, WHOLE, Fault, check_stream, exception_class
 
 __all__ = ["Send", "Stall", "Drop", "Op", "Plan", "plan_stream", "plan_reply", "plan_error"]
 
@@ -68,7 +70,7 @@ def _note(fault: Fault, applied: bool, **details: Any) -> dict[str, Any]:
 # --- what a frame is, for the protocol violations -------------------------------------------
 
 
-def _role(message: Message, stream: br.StreamName) -> str | None:
+def _role(message: Message, stream: str) -> str | None:
     """``start``, ``delta`` or ``stop`` for the message-level events, else ``None``."""
     event_type = message.headers.get(":event-type")
     if stream != "invoke":
@@ -91,9 +93,9 @@ def _role(message: Message, stream: br.StreamName) -> str | None:
 Item: TypeAlias = tuple[Message, float]
 
 
-def _violate(
-    items: list[Item], fault: Fault, stream: br.StreamName
-) -> tuple[list[Item], dict[str, Any]]:
+def _violate(items: list[Item], fault: Fault, stream: str) -> tuple[list[Item], dict[str, Any]]:
+    if not _services.is_bedrock(stream):
+        return items, _note(fault, False, reason=f"the {stream} stream has no message start/stop")
     roles = [_role(message, stream) for message, _ in items]
     wanted = {"duplicate-start": "start", "delta-before-start": "delta", "missing-stop": "stop"}
     role = wanted[fault.value]
@@ -115,24 +117,22 @@ def _violate(
 # --- frames ---------------------------------------------------------------------------------
 
 
-def _ending_frame(fault: Fault) -> Message:
+def _ending_frame(fault: Fault, stream: str) -> Message:
     message = fault.options.get("message")
     if fault.kind == "error-frame":
         code = fault.options.get("code", "InternalFailure")
         text = message if message is not None else "An internal error occurred"
         return br.encode_event(br.ErrorFrame(text, error_code=code))
-    cls = exception_class(fault.value)
+    cls = exception_class(fault.value, stream)
     text = (
         message if message is not None else f"{br.error_code(cls())} injected by eventstream.mock"
     )
-    kwargs: dict[str, Any] = {}
-    if "original-status" in fault.options:
-        kwargs["original_status_code"] = int(fault.options["original-status"])
-    if "original-message" in fault.options:
-        kwargs["original_message"] = fault.options["original-message"]
-    if "resource-name" in fault.options:
-        kwargs["resource_name"] = fault.options["resource-name"]
-    return br.encode_event(cls(text, **kwargs))
+    kwargs: dict[str, Any] = {
+        name: int(fault.options[option]) if option == "original-status" else fault.options[option]
+        for option, name in _FIELD_OPTIONS.items()
+        if option in fault.options
+    }
+    return _services.encode(cls(text, **kwargs), stream)
 
 
 def _unknown_frame(fault: Fault) -> Message:
@@ -205,14 +205,42 @@ _SSE = (
 )
 
 
-def _whole(
-    fault: Fault, stream: br.StreamName | None, request_id: str | None, rng: random.Random
+def service_error(
+    operation: _services.Operation,
+    status: int,
+    code: str | None,
+    message: str,
+    *,
+    request_id: str | None,
 ) -> Plan:
+    """The HTTP error ``operation``'s service answers with: ``status``, ``x-amzn-ErrorType``
+    (none for a ``None`` or empty ``code``) and the JSON body of its error shape."""
+    request_id = request_id if request_id is not None else str(uuid.uuid4())
+    headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
+    if code:
+        headers["x-amzn-ErrorType"] = code
+    body = json.dumps(operation.error_body(code, message), separators=(",", ":")).encode()
+    return Plan(status, tuple(headers.items()), (Send(body),), False)
+
+
+def _whole(fault: Fault, stream: str | None, request_id: str | None, rng: random.Random) -> Plan:
+    if fault.kind == "http" and stream is not None and not _services.is_bedrock(stream):
+        operation = _services.OPERATION_OF[stream]
+        status = int(fault.value)
+        given = fault.options.get("type")
+        code = (
+            given
+            if given is not None
+            else next((c for c, s in operation.errors.items() if s == status), None)
+        )
+        message = fault.options.get("message", f"{code or status} injected by eventstream.mock")
+        plan = service_error(operation, status, code, message, request_id=request_id)
+        return _custom_body(plan, fault, status)
     if fault.kind == "http":
         code = fault.options.get("type")
         status = int(fault.value)
         if code:
-            cls = exception_class(code)
+            cls = exception_class(code, "converse")
         else:
             cls = type(br.error_from_response(status, {}, b""))
         message = fault.options.get(
@@ -222,17 +250,9 @@ def _whole(
         headers = dict(reply.headers)
         if code == "":
             del headers["x-amzn-ErrorType"]
-        body = reply.body
-        if "body" in fault.options:
-            body = fault.options["body"].encode()
-            if not body.lstrip().startswith((b"{", b"[")):
-                headers["Content-Type"] = (
-                    "text/html" if body.lstrip().startswith(b"<") else "text/plain"
-                )
-        injected = _note(fault, True, status=status, error_type=headers.get("x-amzn-ErrorType"))
-        ops = _fragment([Send(body)], None, rng)
-        return Plan(status, tuple(headers.items()), tuple(ops), False, 0, (injected,))
-    headers = br.response_headers(stream or "converse", request_id=request_id)
+        plan = Plan(status, tuple(headers.items()), (Send(reply.body),), False)
+        return _custom_body(plan, fault, status)
+    headers = _services.stream_headers(stream or "converse", request_id=request_id)
     if fault.value == "json":
         message = fault.options.get("message", "An internal error occurred")
         body = json.dumps({"message": message}, separators=(",", ":")).encode()
@@ -241,18 +261,41 @@ def _whole(
     return Plan(200, tuple(headers.items()), (Send(body),), False, 0, (_note(fault, True),))
 
 
+def _custom_body(plan: Plan, fault: Fault, status: int) -> Plan:
+    """``plan`` with the ``body`` option's bytes, if given, and the fault's journal note."""
+    headers = dict(plan.headers)
+    body = plan.body
+    if "body" in fault.options:
+        body = fault.options["body"].encode()
+        if not body.lstrip().startswith((b"{", b"[")):
+            headers["Content-Type"] = (
+                "text/html" if body.lstrip().startswith(b"<") else "text/plain"
+            )
+    injected = _note(fault, True, status=status, error_type=headers.get("x-amzn-ErrorType"))
+    return Plan(status, tuple(headers.items()), (Send(body),), False, 0, (injected,))
+
+
 def plan_stream(
     messages: Sequence[Message],
     delays: Sequence[float],
-    stream: br.StreamName,
+    stream: str,
     faults: Sequence[Fault] = (),
     *,
     request_id: str | None = None,
     model_content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
     rng: random.Random | None = None,
 ) -> Plan:
     """The plan for a streaming response of ``messages`` (each after its delay) on
-    ``stream``, with ``faults`` (checked together already, as :func:`parse_faults` does)."""
+    ``stream`` (Bedrock Runtime's ``converse``/``invoke`` or another service's, as
+    :data:`SERVED` lists), with ``faults`` (checked together already, as :func:`parse_faults`
+    does; one ``stream`` cannot carry raises :class:`FaultSpecError`). ``headers`` are added
+    to the response's own (the agent's session id, say)."""
+    if stream not in _services.OPERATION_OF or not _services.OPERATION_OF[stream].streaming:
+        raise ConfigurationError(
+            f"{stream!r} is not a served stream; choose one of {sorted(_services.OPERATION_OF)}"
+        )
+    check_stream(faults, stream)
     rng = rng if rng is not None else random.Random()
     whole = next((f for f in faults if f.kind in WHOLE), None)
     if whole is not None:
@@ -270,7 +313,7 @@ def plan_stream(
     for fault in faults:
         if fault.kind in ("exception", "error-frame"):
             at = min(fault.at, len(items))
-            items = [*items[:at], (_ending_frame(fault), 0.0)]
+            items = [*items[:at], (_ending_frame(fault, stream), 0.0)]
             notes.append(_note(fault, True, frame=at))
     frames = [bytearray(message.encode()) for message, _ in items]
     waits = [delay for _, delay in items]
@@ -311,10 +354,11 @@ def plan_stream(
     if fragment is not None:
         notes.append(_note(fragment, True))
     ops = _fragment(ops, fragment, rng)
-    headers = br.response_headers(
+    chosen = _services.stream_headers(
         stream, request_id=request_id, model_content_type=model_content_type
     )
-    return Plan(200, tuple(headers.items()), tuple(ops), True, whole_frames, tuple(notes))
+    chosen.update(headers or {})
+    return Plan(200, tuple(chosen.items()), tuple(ops), True, whole_frames, tuple(notes))
 
 
 def plan_reply(

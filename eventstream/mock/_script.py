@@ -18,8 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import ConfigurationError, Message
+from .. import ConfigurationError, Message, awslambda, sagemaker
 from .. import bedrock as br
+from ..bedrock import agent
+from ..bedrock.engine import ServiceEvent
+from . import _services
 
 __all__ = ["ToolCall", "Script", "Timing", "script_from_json"]
 
@@ -165,16 +168,71 @@ class Script:
         )
         return [br.Chunk(bytes=_json(body).encode()) for body in bodies]
 
-    def messages(self, stream: br.StreamName, timing: Timing, rng: random.Random) -> list[Message]:
-        """The frames of this answer on ``stream`` (``converse`` or ``invoke``)."""
+    def service_events(self, stream: str) -> list[ServiceEvent]:
+        """The events of this answer on another service's ``stream`` (docs/testing.md,
+        "Other services' streams"); tool calls are Bedrock Runtime's only."""
+        pieces = [piece.encode() for piece in self._pieces(self.text)]
+        if stream == "agent":
+            return [agent.PayloadPart(bytes=piece) for piece in pieces]
+        if stream == "inline-agent":
+            return [agent.InlineAgentPayloadPart(bytes=piece) for piece in pieces]
+        if stream == "flow":
+            return [
+                agent.FlowOutputEvent(
+                    content=agent.FlowOutputContentDocument(document=self.text),
+                    node_name="FlowOutputNode",
+                    node_type="Output",
+                ),
+                agent.FlowCompletionEvent(completion_reason="SUCCESS"),
+            ]
+        if stream == "retrieve-and-generate":
+            span = agent.Span(start=0, end=max(0, len(self.text) - 1))
+            part = agent.GeneratedResponsePart(
+                text_response_part=agent.TextResponsePart(text=self.text, span=span)
+            )
+            reference = agent.RetrievedReference(
+                content=agent.RetrievalResultContent(text=self.text, type="TEXT"),
+                location=agent.RetrievalResultLocation(
+                    type="S3",
+                    s3_location=agent.RetrievalResultS3Location(uri="s3://mock-bucket/doc.txt"),
+                ),
+            )
+            citation = agent.Citation(
+                generated_response_part=part, retrieved_references=(reference,)
+            )
+            return [
+                *(agent.RetrieveAndGenerateOutputEvent(text=p) for p in self._pieces(self.text)),
+                agent.CitationEvent(citation=citation),
+            ]
+        if stream == "optimize-prompt":
+            return [
+                agent.AnalyzePromptEvent(message="The prompt was analyzed."),
+                agent.OptimizedPromptEvent(optimized_prompt=agent.TextPrompt(text=self.text)),
+            ]
+        if stream == "agentic-retrieve":
+            return [agent.AgenticRetrieveResponseEvent(text=p) for p in self._pieces(self.text)]
+        if stream == "sagemaker":
+            return [sagemaker.PayloadPart(bytes=piece) for piece in pieces]
+        if stream == "lambda":
+            return [
+                *(awslambda.InvokeResponseStreamUpdate(payload=piece) for piece in pieces),
+                awslambda.InvokeWithResponseStreamCompleteEvent(),
+            ]
+        raise ConfigurationError(f"no scripted answer for stream {stream!r}")
+
+    def messages(self, stream: str, timing: Timing, rng: random.Random) -> list[Message]:
+        """The frames of this answer on ``stream`` (``converse``, ``invoke``, or another
+        service's stream)."""
         count = 4 + len(self.text) // self.delta_size + 4 * len(self.tool_calls)
         total_ms = round(1000 * (timing.first_event + count / timing.events_per_second))
         first_ms = round(1000 * timing.first_event)
         if stream == "invoke":
-            events = self.invoke_events(rng, total_ms, first_ms)
-        else:
+            events: Sequence[Any] = self.invoke_events(rng, total_ms, first_ms)
+        elif stream == "converse":
             events = self.converse_events(rng, total_ms)
-        return [br.encode_event(event, rng=rng) for event in events]
+        else:
+            events = self.service_events(stream)
+        return [_services.encode(event, stream, rng) for event in events]
 
 
 def _json(value: Any) -> str:

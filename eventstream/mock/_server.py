@@ -22,23 +22,16 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .. import ConfigurationError, EventStreamError
 from .. import bedrock as br
-from ._faults import Fault, FaultSpecError, as_faults, format_faults, parse_faults
-from ._http import (
-    MAX_BODY_BYTES,
-    MAX_HEAD_BYTES,
-    OPERATIONS,
-    BadRequest,
-    Request,
-    parse_head,
-    route,
-)
+from ._faults import Fault, FaultSpecError, as_faults, check_stream, format_faults, parse_faults
+from ._http import MAX_BODY_BYTES, MAX_HEAD_BYTES, BadRequest, Request, parse_head, route
 from ._journal import Journal
-from ._plan import Drop, Plan, Send, plan_error, plan_reply, plan_stream
+from ._plan import Drop, Plan, Send, plan_error, plan_reply, plan_stream, service_error
 from ._script import Script, Timing
+from ._services import Operation, stream_headers
 from ._sources import Recording, Responses, load_recordings
 
 __all__ = ["FAULT_HEADER", "MockServer", "serve", "fault_header"]
@@ -70,7 +63,8 @@ class _Gone(Exception):
 
 
 class MockServer:
-    """A Bedrock Runtime-compatible server on ``host`` (port 0: a free one), serving
+    """A Bedrock Runtime-compatible server on ``host`` (port 0: a free one), which also
+    answers the other services' streaming operations at their paths (:data:`SERVED`), serving
     ``captures`` (paths, or :class:`Recording` values) in turn for their stream and
     ``script`` for a stream with none, with ``faults`` on every request unless the
     ``x-eventstream-fault`` header says otherwise. A context manager: ``url`` is set while
@@ -273,7 +267,7 @@ class MockServer:
         request_id = str(uuid.uuid4())
         keep_alive = request.keep_alive
         try:
-            model, operation = route(request)
+            operation, labels = route(request)
         except BadRequest as exc:
             # The status says what is wrong (404 no such operation, 405 not a POST).
             error = plan_error(br.ResourceNotFoundException(exc.message), request_id=request_id)
@@ -282,31 +276,43 @@ class MockServer:
                       "status": exc.status, "outcome": "refused", "error": exc.message}  # fmt: skip
             self._carry_out(connection, plan, keep_alive, record)
             return keep_alive
+        stream = operation.stream
+        bedrock = operation.service == "bedrock-runtime"
+        # Bedrock Runtime's records keep the path's operation (converse-stream); the others
+        # name the model's operation (InvokeAgent) and the resource of its first path label.
+        name = operation.path.rsplit("/", 1)[1] if bedrock else operation.name
+        resource = labels.get("modelId", "") if bedrock else next(iter(labels.values()), "")
+        about = {"request": number, "path": path, "service": operation.service,
+                 "operation": name, "stream": stream, "model": resource}  # fmt: skip
         header = request.header(FAULT_HEADER)
+        source = "header" if header is not None else "server"
         try:
             faults = parse_faults(header) if header is not None else self._faults
+            check_stream(faults, stream)
         except FaultSpecError as exc:
             message = f"bad {FAULT_HEADER} header: {exc.message}"
-            plan = plan_error(br.ValidationException(message), request_id=request_id)
-            record = {"request": number, "path": path, "operation": operation, "model": model,
-                      "status": 400, "outcome": "refused", "fault_source": "header",
+            if header is None:
+                message = f"the server's faults do not fit this request: {exc.message}"
+            plan = _refusal(operation, message, request_id)
+            record = {**about, "status": 400, "outcome": "refused", "fault_source": source,
                       "error": message}  # fmt: skip
             self._carry_out(connection, plan, keep_alive, record)
             return keep_alive
-        stream, streaming = OPERATIONS[operation]
         recording, delays = self.responses.next(stream, self.timing, rng)
-        if streaming:
+        if operation.streaming:
             plan = plan_stream(
-                recording.messages, delays, stream, faults, request_id=request_id, rng=rng
-            )
+                recording.messages, delays, stream, faults, request_id=request_id, rng=rng,
+                headers=stream_headers(stream, request_id=request_id, labels=labels),
+            )  # fmt: skip
         else:
             plan = _reply(
-                recording, stream, faults, request_id=request_id, seconds=sum(delays), rng=rng
-            )
+                recording, cast(br.StreamName, stream), faults, request_id=request_id,
+                seconds=sum(delays), rng=rng,
+            )  # fmt: skip
         record = {
-            "request": number, "path": path, "operation": operation, "model": model,
-            "status": plan.status, "frames": plan.frames, "faults": format_faults(faults),
-            "fault_source": "header" if header is not None else ("server" if faults else None),
+            **about, "status": plan.status, "frames": plan.frames,
+            "faults": format_faults(faults),
+            "fault_source": source if header is not None or faults else None,
             "injected": list(plan.injected), "source": recording.label, "request_id": request_id,
         }  # fmt: skip
         outcome = self._carry_out(connection, plan, keep_alive, record)
@@ -314,7 +320,8 @@ class MockServer:
 
     def _journal(self, **fields: Any) -> None:
         record: dict[str, Any] = {
-            "request": None, "method": "POST", "path": "", "operation": "", "model": "",
+            "request": None, "method": "POST", "path": "", "service": "", "operation": "",
+            "stream": "", "model": "",
             "status": 0, "outcome": "", "bytes": 0, "frames": 0, "faults": "",
             "fault_source": None, "injected": [],
         }  # fmt: skip
@@ -411,6 +418,14 @@ class MockServer:
                 self._stopping.wait(left)
 
 
+def _refusal(operation: Operation, message: str, request_id: str) -> Plan:
+    """The 400 a request the server refuses gets, in its service's validation error."""
+    if operation.service == "bedrock-runtime":
+        return plan_error(br.ValidationException(message), request_id=request_id)
+    code = operation.refusal
+    return service_error(operation, 400, code, message, request_id=request_id)
+
+
 def _bytes_as_base64(value: object) -> str:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
@@ -470,14 +485,14 @@ def serve(
 @contextlib.contextmanager
 def fault_header(client: Any, faults: FaultsLike) -> Iterator[str]:
     """Send the ``x-eventstream-fault`` header with every request ``client`` (a boto3 or
-    aiobotocore client) makes inside the block; yields the spec sent. A string goes as it
-    is (the server answers a bad one with a ``ValidationException`` naming its part)."""
+    aiobotocore client of any service served) makes inside the block; yields the spec sent.
+    A string goes as it is (the server answers a bad one with a 400 naming its part)."""
     spec = faults if isinstance(faults, str) else format_faults(as_faults(faults))
 
     def add(request: Any, **_: Any) -> None:
         request.headers[FAULT_HEADER] = spec
 
-    event = "before-sign.bedrock-runtime.*"
+    event = f"before-sign.{client.meta.service_model.service_id.hyphenize()}.*"
     client.meta.events.register(event, add)
     try:
         yield spec

@@ -16,35 +16,44 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ConfigurationError, Decoder, EventStreamError, Message
-from .. import bedrock as br
 from ..capture import load_input, messages_from_jsonl
+from . import _services
 from ._script import Script, Timing
 
 __all__ = ["Recording", "Responses", "load_recordings", "stream_of"]
 
-_CONVERSE_EVENTS = {cls.event_type for cls in br.STREAMS["converse"].events}
-
 
 @dataclass(frozen=True)
 class Recording:
-    """One recorded response: its frames, the stream they belong to (``None``: either), a
-    label naming where they came from, and the recorded seconds before each frame."""
+    """One recorded response: its frames, the stream they belong to (``None``: any; served
+    at that stream's operation only), a label naming where they came from, and the recorded
+    seconds before each frame."""
 
     messages: tuple[Message, ...]
-    stream: br.StreamName | None
+    stream: str | None
     label: str
     delays: tuple[float, ...] | None = None
 
 
-def stream_of(messages: Iterable[Message]) -> br.StreamName | None:
-    """The response stream the frames' event types belong to, or ``None``."""
-    for message in messages:
-        event_type = message.headers.get(":event-type")
-        if event_type == "chunk":
-            return "invoke"
-        if event_type in _CONVERSE_EVENTS:
-            return "converse"
-    return None
+def stream_of(messages: Iterable[Message]) -> str | None:
+    """The served stream whose union holds the most of the frames' event types (Bedrock
+    Runtime's first on a tie: frames of ``chunk`` events alone are ``invoke``'s, though an
+    agent's read the same), or ``None`` when no union holds any."""
+    names = {
+        name
+        for message in messages
+        if message.headers.get(":message-type") == "event"
+        and isinstance(name := message.headers.get(":event-type"), str)
+    }
+    best, most = None, 0
+    for stream in _STREAMS:
+        held = sum(1 for name in names if _services.union_has(stream, name))
+        if held > most:
+            best, most = stream, held
+    return best
+
+
+_STREAMS = (*_services.BEDROCK_STREAMS, *_services.SERVICE_STREAMS)
 
 
 def _frames(data: bytes, label: str) -> tuple[Message, ...]:
@@ -112,7 +121,7 @@ class Responses:
         self._lock = threading.Lock()
 
     def next(
-        self, stream: br.StreamName, timing: Timing, rng: random.Random
+        self, stream: str, timing: Timing, rng: random.Random
     ) -> tuple[Recording, list[float]]:
         """The next recording for ``stream`` and the seconds to wait before each frame."""
         fitting = [r for r in self.recordings if r.stream in (stream, None)]
