@@ -642,3 +642,15 @@ def test_a_future_models_members_arrive_unknown_and_go_back_whole(stream: str) -
 _UNKNOWN_CLASSES: dict[str, type] = {
     "GuardrailAutomatedReasoningFinding": br.UnknownAutomatedReasoningFinding,
 }
+
+
+def test_http_errors_are_the_modelled_errors_of_the_operations_served() -> None:
+    # What HTTP_ERRORS says it holds, against the installed model: a new error of any of
+    # these operations fails here, not in a client.
+    served = ("InvokeModel", "Converse", "ConverseStream", "InvokeModelWithResponseStream",
+              "InvokeModelWithBidirectionalStream")  # fmt: skip
+    modelled = {e.name for op in served for e in MODEL.operation_model(op).error_shapes}
+    assert set(br.HTTP_ERRORS) == modelled
+    for code, cls in br.HTTP_ERRORS.items():
+        shape = MODEL.shape_for(code)
+        assert cls.status_code == shape.metadata["error"]["httpStatusCode"], code

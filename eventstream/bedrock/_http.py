@@ -131,7 +131,9 @@ def error_code(exception: BedrockException) -> str:
     return _shape_name(exception.exception_type)
 
 
-#: Every modelled error of bedrock-runtime (API 2023-09-30), by its code.
+#: Every modelled error of the operations this library serves and reads -- InvokeModel,
+#: Converse and their streaming twins, InvokeModelWithBidirectionalStream -- by its code
+#: (bedrock-runtime API 2023-09-30; StartAsyncInvoke's ConflictException is not among them).
 HTTP_ERRORS: dict[str, type[BedrockException]] = {
     _shape_name(cls.exception_type): cls
     for cls in (
