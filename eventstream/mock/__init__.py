@@ -24,8 +24,8 @@ from ._http import MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, BadRequest, Requ
 from ._journal import Journal, read_journal
 from ._plan import Drop, Op, Plan, Send, Stall, plan_error, plan_reply, plan_stream
 from ._script import Script, Timing, ToolCall, script_from_json
-from ._services import SERVED, Operation
 from ._server import FAULT_HEADER, MockServer, fault_header, serve
+from ._services import SERVED, Operation
 from ._sources import Recording, Responses, load_recordings, stream_of
 
 __all__ = [

@@ -16,6 +16,7 @@ from .. import ConfigurationError
 from ._faults import parse_faults
 from ._script import Script, Timing, ToolCall, script_from_json
 from ._server import MockServer
+from ._services import SERVED
 
 __all__ = ["SERVE_EPILOG", "add_serve_arguments", "server_from_args", "run_serve"]
 
@@ -25,6 +26,8 @@ body=json|html|sse, cut@N:BYTES, disconnect@N, corrupt=prelude-crc|message-crc|l
 fragment=bytes|random[,seed=S], stall=SECONDS|forever@N, unknown-event@N,
 violation=duplicate-start|delta-before-start|missing-stop; join several with ';'.
 A request's x-eventstream-fault header replaces these faults for that request.
+Besides Bedrock Runtime, the streams of bedrock-agent-runtime, sagemaker-runtime and lambda
+are served at their own paths (exception=NAME takes the request's stream's exceptions).
 """
 
 
@@ -120,6 +123,8 @@ def run_serve(
     write(server.url)
     served = [r.label for r in server.responses.recordings] or ["the script"]
     note(f"serving Bedrock Runtime on {server.url}: {'; '.join(served)}")
+    others = sorted({op.service for op in SERVED} - {"bedrock-runtime"})
+    note(f"and the streams of {', '.join(others)} at their paths (docs/testing.md)")
     if faults:
         note(f"faults on every request: {';'.join(str(f) for f in faults)}")
     try:
