@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import gc
 import gzip
 import io
 import json
@@ -25,7 +26,9 @@ import random
 import socket
 import struct
 import threading
+import traceback
 import tracemalloc
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -173,14 +176,8 @@ def _anthropic_shaped() -> st.SearchStrategy[dict[str, Any]]:
 
 def _openai_shaped() -> st.SearchStrategy[dict[str, Any]]:
     choice = st.dictionaries(st.sampled_from(_OPENAI_KEYS), hostile_json(_OPENAI_KEYS))
-    # A top-level list or object "type" is test_family_detection_of_an_unhashable_type's
-    # (an OpenAI chunk goes on to Invoke as it came, where the families read it).
     return st.builds(
-        lambda choices, rest: {
-            **rest,
-            "choices": choices,
-            "type": None if isinstance(rest.get("type"), list | dict) else rest.get("type"),
-        },
+        lambda choices, rest: {**rest, "choices": choices},
         st.lists(choice, max_size=2) | HOSTILE_SCALARS,
         st.dictionaries(st.sampled_from(_OPENAI_KEYS), hostile_json(_OPENAI_KEYS)),
     )
@@ -600,9 +597,6 @@ def hostile_family_streams(draw: st.DrawFn) -> tuple[str, str, list[Any]]:
         at = draw(st.integers(0, len(bodies) - 1))
         path = draw(st.sampled_from(list(_paths(bodies[at]))))
         new = draw(_REPLACEMENTS)
-        if path and path[-1] == "type" and isinstance(new, list | dict):
-            # An unhashable Anthropic "type": test_family_detection_of_an_unhashable_type.
-            new = None
         bodies[at] = _replace(bodies[at], path, new)
     if draw(st.booleans()):
         bodies = bodies[: draw(st.integers(0, len(bodies)))]  # cut: no end
@@ -658,11 +652,6 @@ def test_reassembler_takes_arbitrary_chunk_bytes(data: bytes, family: str) -> No
     assert not reassembler.result().complete or data.strip().startswith(b"{")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bedrock._families._fits: `value.get('type') in _ANTHROPIC_TYPES` with a list or "
-    "object type raises TypeError: unhashable type (also translate._anthropic line 196)",
-)
 @pytest.mark.parametrize("kind", [[], {}, ["message_start"]], ids=["list", "object", "list1"])
 @pytest.mark.parametrize(
     "entry",
@@ -670,6 +659,7 @@ def test_reassembler_takes_arbitrary_chunk_bytes(data: bytes, family: str) -> No
      "BedrockToOpenAI", "reassemble"],
 )  # fmt: skip
 def test_family_detection_of_an_unhashable_type(kind: Any, entry: str) -> None:
+    # Found by this file (TypeError: unhashable type); fixed in b362f9b.
     body = {"type": kind}
     chunk = br.Chunk(bytes=json.dumps(body).encode())
     calls: dict[str, Callable[[], Any]] = {
@@ -690,15 +680,11 @@ def _unhashable_type_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventstream decode --bedrock/--to on one valid frame whose chunk is "
-    '{"type":[]}: TypeError unhashable type escapes cli.main (bedrock._families._fits)',
-)
 @pytest.mark.parametrize("flags", [["--bedrock"], ["--to", "anthropic"], ["--to", "openai"]])
 def test_cli_decode_of_a_chunk_with_an_unhashable_type(tmp_path: Path, flags: list[str]) -> None:
-    code, err = _decode_cli(_unhashable_type_file(tmp_path), flags)
-    assert code != 0 or "error" in err.lower()
+    # One valid frame, 174 bytes: a traceback before b362f9b.
+    code, _ = _decode_cli(_unhashable_type_file(tmp_path), flags)
+    assert code in (0, 1, 3)
 
 
 # ============================================================================================
@@ -1220,8 +1206,15 @@ def _serve_cli(args: list[str]) -> tuple[int, str]:
     thread.start()
     thread.join(_WAIT)
     assert not thread.is_alive(), f"serve {args} is serving; it should have refused"
-    if "escaped" in result:
-        raise result["escaped"]
+    escaped = result.pop("escaped", None)
+    shown = "".join(traceback.format_exception(escaped)) if escaped is not None else ""
+    del escaped  # its frames hold what it leaked
+    with warnings.catch_warnings():
+        # socket.create_server leaks its socket when bind() raises OverflowError (--port
+        # 99999): collect it here, not as a ResourceWarning in some later test.
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    assert not shown, f"a traceback escaped cli.main:\n{shown}"
     assert "Traceback" not in err.getvalue()
     return result["code"], err.getvalue()
 
@@ -1430,6 +1423,65 @@ def test_cli_decode_of_a_squeezed_listing(tmp_path: Path) -> None:
     path = tmp_path / "squeezed.xxd"
     path.write_bytes(_SQUEEZED["xxd"])
     _decode_cli(path, ["--json"])
+
+
+class _Reads:
+    """A file object whose read() gives ``value`` (a wrong type), once."""
+
+    def __init__(self, value: Any) -> None:
+        self.value: Any = value
+
+    def read(self, size: int = -1) -> Any:
+        value, self.value = self.value, b""
+        return value
+
+
+def _chunks_of_hex(read_size: int) -> list[bytes]:
+    loaded = capture.open_input(io.BytesIO(b"00" * (1 << 20)), "hex", read_size=read_size)
+    return [bytes(c) for body in loaded.bodies for c in body.chunks()]
+
+
+_CAPTURE_WRONG_TYPES: dict[str, Callable[[], Any]] = {
+    "load_input(str)": lambda: capture.load_input("AAAA"),  # type: ignore[arg-type]
+    "load_input(None)": lambda: capture.load_input(None),  # type: ignore[arg-type]
+    "load_input(memoryview)": lambda: capture.load_input(memoryview(b"AAAA")),  # type: ignore[arg-type]
+    "load_input(bytearray gzip)": lambda: capture.load_input(bytearray(b"\x1f\x8b")),  # type: ignore[arg-type]
+    "open_input(None)": lambda: capture.open_input(None),  # type: ignore[arg-type]
+    "open_input(read() -> str)": lambda: capture.open_input(_Reads("AAAA")),
+    "open_input(read() -> None)": lambda: capture.open_input(_Reads(None)),
+    "open_input(size='x')": lambda: capture.open_input(io.BytesIO(b"AAAA"), size="x"),  # type: ignore[arg-type]
+    "decode_frames(None)": lambda: capture.decode_frames(None),  # type: ignore[arg-type]
+    "timeline(None)": lambda: capture.timeline(None),  # type: ignore[arg-type]
+    "list_streams(None)": lambda: capture.list_streams(None),  # type: ignore[arg-type]
+    "list_streams([None])": lambda: capture.list_streams([None]),  # type: ignore[list-item]
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="capture: wrong argument types escape as TypeError/AttributeError/ValueError "
+    "(load_input of str, None, memoryview or bytearray; open_input of None or a read() "
+    "giving str/None, size='x'; decode_frames/timeline/list_streams of None)",
+)
+@pytest.mark.parametrize("name", sorted(_CAPTURE_WRONG_TYPES))
+def test_capture_wrong_argument_types(name: str) -> None:
+    with pytest.raises(es.EventStreamError):
+        _CAPTURE_WRONG_TYPES[name]()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="capture.open_input: read_size is not checked: 0 raises ValueError (range() "
+    "step 0 in the hex reader), -1 is taken and 2 MiB of valid hex text reads as 'an odd "
+    "number of hex digits' (the events() functions refuse both with ConfigurationError)",
+)
+@pytest.mark.parametrize("read_size", [0, -1])
+def test_open_input_read_size(read_size: int) -> None:
+    try:
+        chunks = _chunks_of_hex(read_size)
+    except es.ConfigurationError:
+        return
+    assert b"".join(chunks) == bytes(1 << 20)
 
 
 def _decode_cli(path: Path, flags: list[str]) -> tuple[int, str]:
