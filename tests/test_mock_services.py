@@ -22,6 +22,7 @@ import eventstream as es
 from eventstream import awslambda, sagemaker
 from eventstream.bedrock import agent
 from eventstream.mock import _services
+from tests.markdown import table_after
 
 boto3 = pytest.importorskip("boto3")
 botocore_session = pytest.importorskip("botocore.session")
@@ -197,6 +198,15 @@ def test_each_operation_has_the_modelled_errors_with_their_status(operation: Any
         if status is not None:  # SageMaker's stream errors have none in the model
             assert operation.errors[code] == status, code
     assert operation.refusal in operation.errors and operation.errors[operation.refusal] == 400
+
+
+def test_the_pages_table_of_the_other_services_is_the_code() -> None:
+    page = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
+    rows = table_after(page.read_text(), "<!-- other services: tests/test_mock_services.py")
+    assert [row[0].strip("`") for row in rows] == list(_services.SERVICE_STREAMS)
+    for stream, operation, path, _ in rows:
+        served = _services.OPERATION_OF[stream.strip("`")]
+        assert (operation, path.strip("`"), served.method) == (served.name, served.path, "POST")
 
 
 # --- scripted answers, read by the real clients ----------------------------------------------

@@ -314,7 +314,7 @@ def _blocks() -> tuple[list[Any], list[Any]]:
 
 def test_the_python_examples_run() -> None:
     examples, _ = _blocks()
-    assert len(examples) == 2
+    assert len(examples) == 3
     for number, block in enumerate(examples):
         namespace: dict[str, Any] = {"__name__": f"testing_md_{number}"}
         exec(block.compiled(str(DOC)), namespace)
