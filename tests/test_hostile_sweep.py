@@ -29,6 +29,7 @@ import threading
 import traceback
 import tracemalloc
 import warnings
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -1526,6 +1527,19 @@ def test_open_input_read_size(read_size: int) -> None:
     assert b"".join(chunks) == bytes(1 << 20)
 
 
+class _Pipe(io.RawIOBase):
+    """A pipe's end: readable, not seekable, no size."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
 def _decode_cli(path: Path, flags: list[str]) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["decode", *flags, str(path)], stdout=out, stderr=err)
@@ -1558,6 +1572,12 @@ def test_cli_decode_of_hostile_files(
     given_format = ["--input-format", fmt] if fmt else []
     code, err = _decode_cli(path, [*flags, "-q", *given_format, "--no-progress"])
     assert code in (0, 1, 2, 3, 4), (code, err)
+    # The same bytes on standard input (a pipe: not seekable, no size).
+    out, err_out = io.StringIO(), io.StringIO()
+    argv = ["decode", *flags, *given_format, "--no-progress", "-"]
+    piped = cli.main(argv, stdin=io.BufferedReader(_Pipe(data)), stdout=out, stderr=err_out)
+    assert piped == code, (piped, code, err_out.getvalue())
+    assert "Traceback" not in err_out.getvalue()
 
 
 # ============================================================================================
@@ -1694,6 +1714,32 @@ def test_service_layers_cut_streams_fail_closed(
         with pytest.raises(es.EventStreamError):
             events(body[:cut])  # a cut inside a frame never ends as if complete
         ours(events, damaged_body)
+
+
+def _prelude_claiming(total: int, headers: int = 0) -> bytes:
+    head = struct.pack(">II", total, headers)
+    return head + struct.pack(">I", zlib.crc32(head))
+
+
+@pytest.mark.parametrize("service", sorted(_SERVICES))
+@pytest.mark.parametrize("claim", [16 << 20, (16 << 20) + 16, 0xFFFFFFFF], ids=str)
+def test_service_layers_memory_bounded_by_the_input_not_its_claims(
+    service: str, claim: int
+) -> None:
+    # A valid prelude claiming ``claim`` bytes, then 100: refused or cut, never buffered
+    # (or allocated) to the size claimed.
+    module = _SERVICES[service]
+    data = _prelude_claiming(claim) + b"\x00" * 100
+    tracemalloc.start()
+    try:
+        with pytest.raises(es.EventStreamError):
+            list(module.events([data[:7], data[7:]], raise_exceptions=False))
+        with pytest.raises(es.EventStreamError):
+            asyncio.run(_collect(module.aevents(_pieces(data, 5), raise_exceptions=False)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
 
 
 _SERVICE_WRONG_TYPES = {
