@@ -39,11 +39,10 @@ from ._console import (
     read_file,
 )
 from ._errors import EventStreamError
-from .awslambda import STREAMS as LAMBDA_STREAMS
-from .bedrock import STREAMS, Reassembled, StreamMismatchWarning, StreamName, events
-from .bedrock.agent import STREAMS as AGENT_STREAMS
+from .bedrock import Reassembled, StreamMismatchWarning, StreamName, events
 from .capture import (
     INPUT_FORMATS,
+    STREAM_NAMES,
     Body,
     CaptureDecoder,
     CapturedFrame,
@@ -61,7 +60,6 @@ from .capture import (
 from .capture._records import error_record, reassembled_record
 from .capture._summary import Summary, fault_lines
 from .mock.cli import SERVE_EPILOG, add_serve_arguments, run_serve
-from .sagemaker import STREAMS as SAGEMAKER_STREAMS
 from .samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 __all__ = [
@@ -417,11 +415,7 @@ def _decode_one(
     summary.size = decoder.bytes_read
     if view.bedrock and not stream_noted:
         note_stream()
-    reassembled = (
-        decoder.reassembler.result()
-        if decoder.reassembler is not None and decoder.bedrock is True
-        else None
-    )
+    reassembled = decoder.reassembled()
     if view.as_json:
         if view.summary:
             counts = summary.record()
@@ -590,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument(
         "--stream",
         # Importing the service layers registers their streams with bedrock's reader.
-        choices=("auto", *STREAMS, *AGENT_STREAMS, *SAGEMAKER_STREAMS, *LAMBDA_STREAMS),
+        choices=("auto", *STREAM_NAMES),
         default=None,
         help="the stream: Bedrock Runtime's, Bedrock Agent Runtime's, SageMaker's or Lambda's "
         "(implies --bedrock; default: detect it from the events)",

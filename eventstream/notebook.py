@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Literal, overload
 from . import capture
 from ._errors import ConfigurationError, EventStreamError
 from ._message import Message
-from .bedrock import STREAMS, Reassembled, StreamName, TypedEvent
+from .bedrock import Reassembled, StreamName, TypedEvent
 from .capture import (
     Body,
     CaptureDecoder,
@@ -238,7 +238,7 @@ def decode_capture(
     entry: int | None = None,
     resync: bool = False,
 ) -> DecodedStream:
-    """Decode a capture: a path, its bytes (raw, hex, base64 or HAR), or a bundled ``sample``.
+    """Decode a capture: a path, its bytes (in any input format the CLI reads), or a sample.
 
     The format is detected unless ``input_format`` is given (``InputFormatError`` if the
     input is not in it). ``stream="auto"`` types frames as Bedrock events when the stream can
@@ -250,9 +250,10 @@ def decode_capture(
     bytes, which ``gaps`` lists. A path is read as it is decoded, and only the first
     :data:`MAX_KEPT_BYTES` of frames are kept: memory stays bounded whatever its size.
     """
-    if stream not in (None, "auto", *STREAMS):
+    if stream not in (None, "auto", *capture.STREAM_NAMES):
         raise ConfigurationError(
-            f"unknown stream {stream!r}; choose one of {STREAMS}, 'auto' or None"
+            f"unknown stream {stream!r}; choose one of {', '.join(capture.STREAM_NAMES)}, "
+            "'auto' or None"
         )
     opener = _opener(source, sample)
 
@@ -309,7 +310,7 @@ def decode_capture(
         fault,
         decoder.stream if typed else None,
         decoder.stream_note if typed else "",
-        decoder.reassembler.result() if typed and decoder.reassembler is not None else None,
+        decoder.reassembled(),
         decoder.stream,
         decoder.bytes_read,
         tuple(gaps),

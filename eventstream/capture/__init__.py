@@ -17,7 +17,15 @@ from ._formats import (
     load_input,
     open_input,
 )
-from ._frames import NOT_JSON, CaptureDecoder, CapturedFrame, Decoded, Gap, decode_frames
+from ._frames import (
+    NOT_JSON,
+    STREAM_NAMES,
+    CaptureDecoder,
+    CapturedFrame,
+    Decoded,
+    Gap,
+    decode_frames,
+)
 from ._records import RecordError, frame_record, messages_from_jsonl, record_message
 from ._text import escape_controls, escape_json_controls
 from ._timeline import (
@@ -47,6 +55,7 @@ __all__ = [
     "CapturedFrame",
     "CaptureDecoder",
     "NOT_JSON",
+    "STREAM_NAMES",
     "Gap",
     # JSON Lines records
     "frame_record",

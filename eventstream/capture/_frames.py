@@ -24,7 +24,9 @@ from .._message import (
     PRELUDE_LENGTH,
     Message,
 )
+from ..awslambda import STREAMS as _LAMBDA_STREAMS
 from ..bedrock import (
+    STREAMS,
     AnthropicEvent,
     BedrockEvent,
     BedrockException,
@@ -41,10 +43,15 @@ from ..bedrock import (
     read_anthropic,
 )
 from ..bedrock._json import json_text, loads
+from ..bedrock.agent import STREAMS as _AGENT_STREAMS
+from ..sagemaker import STREAMS as _SAGEMAKER_STREAMS
 from ._formats import Body
 from ._text import anthropic_detail, converse_detail, preview_bytes
 
-__all__ = ["CapturedFrame", "CaptureDecoder", "Decoded", "Gap", "decode_frames", "NOT_JSON"]
+__all__ = [
+    "CapturedFrame", "CaptureDecoder", "Decoded", "Gap", "decode_frames", "NOT_JSON",
+    "STREAM_NAMES",
+]  # fmt: skip
 
 _READ_SIZE = 64 * 1024
 _PRELUDE = struct.Struct(">III")
@@ -206,6 +213,17 @@ class Gap:
 MAX_WAITING_FRAMES = 256
 
 
+#: Every stream the capture tools can type: Bedrock Runtime's, then the other services'
+#: (importing their layers, above, registers them with the Bedrock EventReader).
+STREAM_NAMES: tuple[str, ...] = (
+    *STREAMS, *_AGENT_STREAMS, *_SAGEMAKER_STREAMS, *_LAMBDA_STREAMS,
+)  # fmt: skip
+
+#: The streams whose events amount to one answer the Reassembler reads (``None``: not
+#: settled yet, as a stream of exception frames alone stays).
+_REASSEMBLED: frozenset[StreamName | None] = frozenset({"converse", "invoke", None})
+
+
 class CaptureDecoder:
     """Decode one body frame by frame, optionally typing each frame as a Bedrock event.
 
@@ -267,6 +285,15 @@ class CaptureDecoder:
     def stream_note(self) -> str:
         """How :attr:`stream` was chosen."""
         return self.reader.stream_note
+
+    def reassembled(self) -> Reassembled | None:
+        """The answer the frames so far amount to, or ``None``: no Bedrock typing, or a
+        stream that is not an answer (another service's, Nova Sonic's bidirectional one)."""
+        if self.reassembler is None or self.bedrock is not True:
+            return None
+        if self.stream not in _REASSEMBLED:
+            return None
+        return self.reassembler.result()
 
     def frames(self) -> Iterator[CapturedFrame]:
         """Yield each frame in order; raise the stream's fault after the frames before it."""
@@ -349,6 +376,9 @@ class CaptureDecoder:
         except BedrockPayloadError as exc:
             return CapturedFrame(frame, event_error=exc, payload_json=payload_json)
         assert self.reassembler is not None
+        if self.reader.stream not in _REASSEMBLED:
+            # An agent's or SageMaker's stream, say: typed, but not a Bedrock answer.
+            return CapturedFrame(frame, event, payload_json=payload_json)
         if isinstance(event, Chunk):
             chunk_json = _parsed(event.bytes) if event.bytes is not None else NOT_JSON
             if chunk_json is NOT_JSON:
@@ -538,5 +568,5 @@ def decode_frames(
         )
     return Decoded(
         body, tuple(frames), fault, decoder.stream, decoder.stream_note,
-        decoder.reassembler.result(), decoder.stream, size, tuple(gaps),
+        decoder.reassembled(), decoder.stream, size, tuple(gaps),
     )  # fmt: skip

@@ -31,6 +31,7 @@ from ..bedrock import (
 )
 from ..bedrock._json import SHOWN_JSON_DEPTH, bounded, loads, nested_within
 from ..bedrock._wire import to_wire
+from ..bedrock.engine import ServiceEvent
 from ._frames import NOT_JSON, CapturedFrame
 from ._text import header_items
 
@@ -119,7 +120,7 @@ def event_record(frame: CapturedFrame) -> dict[str, Any]:
         }
     event = frame.event
     out: dict[str, Any] = {"class": type(event).__name__, "name": frame.event_name}
-    if isinstance(event, BedrockEvent):
+    if isinstance(event, BedrockEvent | ServiceEvent):  # another service's too (an agent's)
         out["fields"] = bounded(to_wire(event))
         if isinstance(event, Chunk):
             view = payload_view(event.bytes or b"", frame.chunk_json)
