@@ -209,6 +209,17 @@ def test_the_pages_table_of_the_other_services_is_the_code() -> None:
         assert (operation, path.strip("`"), served.method) == (served.name, served.path, "POST")
 
 
+def _one(server: mock.MockServer, stream: str, faults: str) -> list[dict[str, Any]]:
+    """The journal's records of ``stream`` with ``faults`` (after the one expected is in: a
+    stall of an earlier test may be journaled late, when the server sees its client gone)."""
+
+    def chosen(record: dict[str, Any]) -> bool:
+        spec = record["faults"] if record["outcome"] != "refused" else record["error"]
+        return record["stream"] == stream and (spec == faults or bool(faults and faults in spec))
+
+    return server.journal.wait(1, where=chosen)
+
+
 # --- scripted answers, read by the real clients ----------------------------------------------
 
 
@@ -219,7 +230,7 @@ def test_the_scripted_answer_of_each_stream(
     call, service, expected = CALLS[stream]
     server.journal.clear()
     assert list(call(clients)) == expected
-    (record,) = server.journal.wait(1)
+    (record,) = _one(server, stream, "")
     operation = _services.OPERATION_OF[stream]
     assert (record["service"], record["operation"], record["stream"]) == (
         service,
@@ -352,7 +363,7 @@ def test_a_cut_inside_a_frame(
         received, error = _read(call(clients))
     # botocore ends the iteration as if the stream were whole (as on Bedrock Runtime).
     assert (received, error) == (expected[:2], None)
-    (record,) = server.journal.wait(1)
+    (record,) = _one(server, stream, "cut@2:10")
     assert record["injected"][0]["applied"] and record["frames"] == 2
     # The service layer, over the same bytes, says the stream was cut.
     body = _raw_post(server, _path(stream), "cut@2:10")
@@ -461,7 +472,7 @@ def test_the_server_refuses_such_a_fault_in_the_services_own_validation_error(
     ):
         _lambda(clients)
     assert "not an exception of the lambda stream" in info.value.response["Error"]["Message"]
-    (record,) = server.journal.wait(1)
+    (record,) = _one(server, "lambda", "exception=throttlingException@1")
     assert (record["outcome"], record["fault_source"], record["service"]) == (
         "refused", "header", "lambda",
     )  # fmt: skip
@@ -475,6 +486,42 @@ def test_the_server_refuses_such_a_fault_in_the_services_own_validation_error(
         received, error = _read(_sagemaker({"sagemaker-runtime": sm}))
         sm.close()
         assert isinstance(error, botocore_exceptions.EventStreamError) and len(received) == 1
+
+
+#: Specs that name the services' own things, beside the page's table of Bedrock's.
+SERVICE_SPECS = [
+    "exception=ModelStreamError@1,error-code=E", "exception=InternalStreamFailure",
+    "exception=throttlingException@2", "exception=BadGatewayException,resource-name=r",
+    "exception=internalServerException,reason=x", "http=429,type=TooManyRequestsException",
+    "http=424", "http=402", "http=418", "unknown-event@1,name=somethingNew",
+    "violation=duplicate-start", "cut@1:5;fragment=random,seed=1", "corrupt=length@0,by=-3",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", [*_services.SERVICE_STREAMS, "converse", "invoke"])
+def test_every_spec_plans_on_every_stream_or_is_refused_by_name(stream: str) -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text()
+    rows = table_after(page, "<!-- faults: tests/test_testing_docs.py")
+    table = [row[0].strip("`") for row in rows if row[0] != "(none)"]
+    assert len(table) > 20
+    frames = mock.Script(text=TEXT).messages(stream, mock.Timing(), random.Random(1))
+    for spec in [*table, *SERVICE_SPECS]:
+        faults = mock.parse_faults(spec)
+        try:
+            plan = mock.plan_stream(frames, [0.0] * len(frames), stream, faults)
+        except mock.FaultSpecError as exc:
+            # Refused naming the operation it does not fit, and the fault.
+            assert _services.OPERATION_OF[stream].name in exc.message, exc.message
+            assert any(str(fault) in exc.message for fault in faults), exc.message
+            continue
+        assert len(plan.injected) == len(faults), spec
+        assert 300 <= plan.status <= 599 or plan.status == 200
+
+
+def test_plan_stream_refuses_a_stream_it_does_not_serve() -> None:
+    for stream in ("bidirectional-output", "nope", None, ["agent"]):
+        with pytest.raises(es.ConfigurationError, match="not a served stream"):
+            mock.plan_stream([], [], stream)  # type: ignore[arg-type]
 
 
 # --- the planner's bytes, read by botocore's own parser -------------------------------------

@@ -291,7 +291,11 @@ def plan_stream(
     :data:`SERVED` lists), with ``faults`` (checked together already, as :func:`parse_faults`
     does; one ``stream`` cannot carry raises :class:`FaultSpecError`). ``headers`` are added
     to the response's own (the agent's session id, say)."""
-    if stream not in _services.OPERATION_OF or not _services.OPERATION_OF[stream].streaming:
+    try:
+        served = _services.OPERATION_OF.get(stream)
+    except TypeError:  # an unhashable stream name
+        served = None
+    if served is None or not served.streaming:
         raise ConfigurationError(
             f"{stream!r} is not a served stream; choose one of {sorted(_services.OPERATION_OF)}"
         )

@@ -38,7 +38,7 @@ class Operation:
     path: str
     stream: str
     streaming: bool
-    errors: Mapping[str, int]
+    errors: Mapping[str, int] = field(hash=False)
     #: The error a request the server refuses gets (a bad fault header, say).
     refusal: str = "ValidationException"
     #: Errors whose message the model keys ``Message`` (the rest: ``message``).
