@@ -26,6 +26,7 @@ import random
 import socket
 import struct
 import threading
+import time
 import traceback
 import tracemalloc
 import warnings
@@ -470,6 +471,71 @@ def test_translate_wrong_argument_types(name: str) -> None:
     # Found by this file; fixed in 87fb6b5 (InputTypeError, as the codec's).
     with pytest.raises(es.EventStreamError):
         _TRANSLATE_WRONG_TYPES[name]()
+
+
+# --- time bounded by the input: many small pieces of one block ----------------------------
+
+
+def _seconds_for(make: Callable[[], Any], delta: Any, count: int) -> float:
+    """The best of three runs: ``count`` copies of ``delta`` in one block, fed to ``make()``."""
+    best = float("inf")
+    for _ in range(3):
+        consumer = make()
+        feed = consumer.feed if hasattr(consumer, "feed") else consumer.add
+        event = br.ContentBlockDelta(content_block_index=0, delta=delta)
+        start = time.perf_counter()
+        feed(br.MessageStart(role="assistant"))
+        for _ in range(count):
+            feed(event)
+        feed(br.ContentBlockStop(content_block_index=0))
+        if hasattr(consumer, "result"):
+            consumer.result()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+_R = br.ReasoningContentDelta
+_PIECES = {
+    "BedrockToAnthropic text": (translate.BedrockToAnthropic, br.TextDelta(text="s" * 1000)),
+    "BedrockToAnthropic signature": (
+        translate.BedrockToAnthropic,
+        _R(text="a", signature="s" * 1000),
+    ),
+    "Reassembler text": (br.Reassembler, _R(text="s" * 1000)),
+    "Reassembler tool input": (br.Reassembler, br.ToolUseDelta(input="s" * 1000)),
+}
+_QUADRATIC = {
+    "BedrockToAnthropic redacted": (translate.BedrockToAnthropic, _R(redacted_content=b"x" * 1000)),
+    "BedrockToOpenAI redacted": (translate.BedrockToOpenAI, _R(redacted_content=b"x" * 1000)),
+    "BedrockToOpenAI signature": (translate.BedrockToOpenAI, _R(signature="s" * 1000)),
+    "Reassembler redacted": (br.Reassembler, _R(redacted_content=b"x" * 1000)),
+    "Reassembler signature": (br.Reassembler, _R(signature="s" * 1000)),
+}
+
+
+def _check_linear(make: Callable[[], Any], delta: Any) -> None:
+    # Four times the pieces, about four times the time (h2 #474): a quadratic join is 16
+    # times and more (20-40 measured), whatever the machine's load does to both.
+    small, large = _seconds_for(make, delta, 500), _seconds_for(make, delta, 2000)
+    assert large < 12 * small, f"{large:.3f} s for 2,000 pieces, {small:.3f} s for 500"
+
+
+@pytest.mark.parametrize("name", sorted(_PIECES))
+def test_many_pieces_of_one_block_take_linear_time(name: str) -> None:
+    _check_linear(*_PIECES[name])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="quadratic joins of one block's pieces, a hostile upstream's DoS (8,000 redacted "
+    "pieces of 1 KB: 7.7 s in BedrockToAnthropic, 80 MB would be minutes): "
+    "translate/_anthropic.py `block.redacted = (block.redacted or bytearray()) + ...`, "
+    "translate/_openai.py `block.signature += ...` and `block.redacted = (... or b'') + ...`, "
+    "bedrock/_reassemble.py the same for signature and redacted",
+)
+@pytest.mark.parametrize("name", sorted(_QUADRATIC))
+def test_many_pieces_of_one_block_quadratic(name: str) -> None:
+    _check_linear(*_QUADRATIC[name])
 
 
 # ============================================================================================
