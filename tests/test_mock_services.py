@@ -6,6 +6,7 @@ parser. The route table is checked against botocore's service models."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import random
@@ -420,6 +421,61 @@ def test_a_stall_for_ever_on_lambda_is_a_read_timeout(
         received, error = _read(call(clients))
     # urllib3's own ReadTimeoutError, as on Bedrock Runtime (docs/testing.md's table).
     assert isinstance(error, urllib3_exceptions.ReadTimeoutError) and received == expected[:2]
+
+
+def test_aiobotocore_reads_the_services_streams_and_their_faults(
+    server: mock.MockServer,
+) -> None:
+    session = pytest.importorskip("aiobotocore.session").get_session()
+    config = botocore_config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+    async def collect(stream: Any) -> tuple[list[Any], BaseException | None]:
+        received: list[Any] = []
+        try:
+            async for event in stream:
+                received.append(event)
+        except Exception as exc:
+            return received, exc
+        finally:
+            stream.close()
+        return received, None
+
+    async def read() -> tuple[list[Any], Any, list[Any]]:
+        async with session.create_client(
+            "sagemaker-runtime", endpoint_url=server.url, config=config, **CREDENTIALS
+        ) as client:
+            with mock.fault_header(client, "exception=ModelStreamError@2"):
+                reply = await client.invoke_endpoint_with_response_stream(
+                    EndpointName="e", Body=b"{}"
+                )
+                received, error = await collect(reply["Body"])
+        async with session.create_client(
+            "lambda", endpoint_url=server.url, config=config, **CREDENTIALS
+        ) as functions:
+            reply = await functions.invoke_with_response_stream(FunctionName="f")
+            whole, _ = await collect(reply["EventStream"])
+        return received, error, whole
+
+    received, error, whole = asyncio.run(read())
+    assert isinstance(error, botocore_exceptions.EventStreamError)
+    assert received == CALLS["sagemaker"][2][:2]
+    assert error.response["Error"]["Code"] == "ModelStreamError"
+    assert whole == CALLS["lambda"][2]
+
+
+def test_other_methods_and_paths_are_refused_by_name(server: mock.MockServer) -> None:
+    for method, path, status, says in [
+        ("GET", "/optimize-prompt", 405, "GET /optimize-prompt: only POST is served"),
+        ("POST", "/agents", 404, "/2021-11-15/functions/{FunctionName}/response-streaming"),
+        ("PUT", "/endpoints/e/invocations-response-stream", 405, "only POST"),
+    ]:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        try:
+            connection.request(method, path, body=b"{}")
+            response = connection.getresponse()
+            assert (response.status, says in response.read().decode()) == (status, True), path
+        finally:
+            connection.close()
 
 
 # --- the grammar takes each service's names, and refuses the others ---------------------------
