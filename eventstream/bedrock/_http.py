@@ -24,6 +24,7 @@ from ._events import (
     UnknownException,
     ValidationException,
 )
+from ._json import utf8
 from ._streams import STREAMS, StreamName, exception_body
 
 __all__ = [
@@ -201,12 +202,14 @@ def error_response(exception: BedrockException, *, request_id: str | None = None
     a plain ``ClientError`` with it).
     """
     body = {"message": exception.message} if isinstance(exception, ErrorFrame) else None
-    payload = json.dumps(
-        body if body is not None else exception_body(exception),
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
-    ).encode()
+    payload = utf8(
+        json.dumps(
+            body if body is not None else exception_body(exception),
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+    )
     return Reply(
         exception.status_code,
         {

@@ -115,6 +115,28 @@ def dumps(value: Any) -> bytes:
         return _ASCII_ENCODER(value).encode()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as its escape, as ``ensure_ascii`` writes
+    it: the same JSON value, now encodable as UTF-8. (JSON written with ``ensure_ascii=False``
+    holds a raw surrogate only inside a string, where an escape means the same.)"""
+    return _SURROGATE.sub(_surrogate_escape, text)
+
+
+def utf8(text: str) -> bytes:
+    """JSON text as UTF-8; a lone surrogate, read from an escape, goes out as one again."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return escape_surrogates(text).encode()
+
+
 # --- JSON shown to people -------------------------------------------------------------------
 
 #: JSON that the tools write out, or indent, is nested at most this deep. Lower than

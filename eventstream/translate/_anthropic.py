@@ -45,7 +45,7 @@ from ..bedrock import (
     WebLocation,
 )
 from ..sse import ServerSentEvent, SSEDecoder, encode_sse
-from ._common import cache_creation, dumps, loads_event, usage_from_anthropic
+from ._common import cache_creation, dumps, json_bytes, loads_event, sse, usage_from_anthropic
 from ._tables import (
     TranslateError,
     anthropic_error,
@@ -258,12 +258,12 @@ class _Out:
 
 
 def _sse(event: str, data: str) -> bytes:
-    return encode_sse(data, event=event)
+    return sse(data, event=event)
 
 
 # Templates for the per-delta events (exact: ``dumps`` of a string is its JSON form).
 def _text_delta(index: int, text: str) -> bytes:
-    return encode_sse(
+    return sse(
         f'{{"type":"content_block_delta","index":{index},'
         f'"delta":{{"type":"text_delta","text":{dumps(text)}}}}}',
         event="content_block_delta",
@@ -271,7 +271,7 @@ def _text_delta(index: int, text: str) -> bytes:
 
 
 def _json_delta(index: int, text: str) -> bytes:
-    return encode_sse(
+    return sse(
         f'{{"type":"content_block_delta","index":{index},'
         f'"delta":{{"type":"input_json_delta","partial_json":{dumps(text)}}}}}',
         event="content_block_delta",
@@ -279,7 +279,7 @@ def _json_delta(index: int, text: str) -> bytes:
 
 
 def _thinking_delta(index: int, text: str) -> bytes:
-    return encode_sse(
+    return sse(
         f'{{"type":"content_block_delta","index":{index},'
         f'"delta":{{"type":"thinking_delta","thinking":{dumps(text)}}}}}',
         event="content_block_delta",
@@ -678,7 +678,7 @@ class AnthropicToBedrock:
                 "inputTokenCount": usage.input_tokens, "outputTokenCount": usage.output_tokens,
                 "invocationLatency": 0, "firstByteLatency": 0,
             })  # fmt: skip
-        return [Chunk(bytes=dumps(value).encode())]
+        return [Chunk(bytes=json_bytes(value))]
 
     def _block(self, index: int, kind: str) -> _In:
         block = _In(kind, self._next)

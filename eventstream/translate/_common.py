@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .._errors import EncodeError
 from ..bedrock import CacheDetail, Usage
+from ..bedrock._json import escape_surrogates, utf8
+from ..sse import encode_sse
 from ._tables import TranslateError
 
 __all__: list[str] = []  # helpers of this package only
@@ -19,6 +22,20 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 #: Compact, UTF-8 as is, no NaN: what a client's JSON parser reads; ``dumps("x")`` is the
 #: string's JSON form, which the per-delta templates splice in.
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def json_bytes(value: Any) -> bytes:
+    """``dumps(value)`` as UTF-8 (a lone surrogate written as its JSON escape)."""
+    return utf8(dumps(value))
+
+
+def sse(data: str, event: str | None = None) -> bytes:
+    """``encode_sse`` of JSON text. A lone surrogate -- JSON carries it as an escape, UTF-8
+    cannot -- is written as its escape on the rare second try: the hot path pays nothing."""
+    try:
+        return encode_sse(data, event=event)
+    except EncodeError:
+        return encode_sse(escape_surrogates(data), event=event)
 
 
 def loads_event(data: str, index: int, what: str) -> dict[str, Any]:

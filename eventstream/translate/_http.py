@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 
 from ..bedrock import BedrockException, Reply
-from ._common import dumps
+from ._common import json_bytes
 from ._tables import anthropic_error, openai_error
 
 __all__ = ["SSE_HEADERS", "anthropic_error_response", "openai_error_response"]
@@ -26,7 +26,7 @@ def anthropic_error_response(
     body["request_id"] = request
     # No x-should-retry: the status alone decides, as it does for botocore.
     headers = {"Content-Type": "application/json", "request-id": request}
-    return Reply(status, headers, dumps(body).encode())
+    return Reply(status, headers, json_bytes(body))
 
 
 def openai_error_response(
@@ -37,4 +37,4 @@ def openai_error_response(
     status, body = openai_error(exception)
     request = request_id if request_id is not None else f"req_{uuid.uuid4().hex}"
     headers = {"Content-Type": "application/json", "x-request-id": request}
-    return Reply(status, headers, dumps(body).encode())
+    return Reply(status, headers, json_bytes(body))

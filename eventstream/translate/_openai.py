@@ -38,7 +38,7 @@ from ..bedrock import (
 )
 from ..sse import DONE, ServerSentEvent, SSEDecoder, encode_sse
 from ._anthropic import InvokeChunks
-from ._common import dumps, loads_event
+from ._common import dumps, json_bytes, loads_event, sse
 from ._tables import (
     TranslateError,
     expect,
@@ -113,7 +113,7 @@ class BedrockToOpenAI:
         self._chunks: InvokeChunks | None = None
 
     def _chunk(self, delta: str) -> bytes:
-        return encode_sse(self._head + delta + self._tail)
+        return sse(self._head + delta + self._tail)
 
     def _start(self, out: list[bytes]) -> None:
         self._started = True
@@ -139,9 +139,7 @@ class BedrockToOpenAI:
                 self._start(out)
             if type(delta) is TextDelta:
                 if delta.text:
-                    out.append(
-                        encode_sse(f'{self._head}{{"content":{dumps(delta.text)}}}{self._tail}')
-                    )
+                    out.append(sse(f'{self._head}{{"content":{dumps(delta.text)}}}{self._tail}'))
                 self._blocks.setdefault(event.content_block_index, _Block("text"))
             elif type(delta) is ToolUseDelta:
                 block = self._blocks.get(event.content_block_index)
@@ -181,7 +179,7 @@ class BedrockToOpenAI:
             for index in list(self._blocks):
                 self._stop(index, out)  # a signature not yet sent goes before the end
             reason = dumps(stop_to_openai(event.stop_reason))
-            out.append(encode_sse(
+            out.append(sse(
                 f'{self._head}{{}},"logprobs":null,"finish_reason":{reason}}}]{self._usage_null}}}'
             ))  # fmt: skip
         elif isinstance(event, Metadata):
@@ -232,7 +230,7 @@ class BedrockToOpenAI:
         if usage.cache_write_input_tokens is not None:
             # No standard field: Anthropic's name, as LiteLLM sends it.
             counts["cache_creation_input_tokens"] = write
-        return encode_sse(
+        return sse(
             f'{{"id":{dumps(self.completion_id)},"object":"chat.completion.chunk",'
             f'"created":{self.created},"model":{dumps(self.model)},"choices":[],'
             f'"usage":{dumps(counts)}}}'
@@ -266,7 +264,7 @@ class BedrockToOpenAI:
         if self._started:
             for index in list(self._blocks):
                 self._stop(index, out)  # a signature or redacted data held back goes first
-        out.append(encode_sse(dumps(body)))
+        out.append(sse(dumps(body)))
         return out
 
     def close(self) -> list[bytes]:
@@ -387,7 +385,7 @@ class OpenAIToBedrock:
             return [in_stream(from_openai_error(None, value), self.stream)]
         if self.stream == "invoke":
             self._track(value)
-            return [Chunk(bytes=dumps(value).encode())]
+            return [Chunk(bytes=json_bytes(value))]
         if self.model is None and isinstance(value.get("model"), str):
             self.model = value["model"]
         if self.completion_id is None and isinstance(value.get("id"), str):
