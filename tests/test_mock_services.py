@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import json
 import random
 import signal
 import subprocess
@@ -646,6 +647,14 @@ def test_an_http_error_plan_is_what_botocore_parses() -> None:
     }
     assert parsed["Type"] == "User"
     assert plan.injected[0]["error_type"] == "TooManyRequestsException"
+    # A status no modelled error has goes without x-amzn-ErrorType: botocore's code is the
+    # status; Lambda's Type still follows it.
+    plan = mock.plan_stream([], [], "lambda", mock.parse_faults("http=418"))
+    headers = {name.lower(): value for name, value in plan.headers}
+    response = {"status_code": plan.status, "headers": headers, "body": plan.body}
+    parsed = parser.parse(response, model.output_shape)
+    assert "x-amzn-errortype" not in headers and parsed["Error"]["Code"] == "418"
+    assert json.loads(plan.body) == {"Type": "User", "message": "418 injected by eventstream.mock"}
 
 
 # --- recordings: a capture is served at its own stream's path ---------------------------------

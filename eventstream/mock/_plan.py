@@ -219,7 +219,7 @@ def service_error(
     headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
     if code:
         headers["x-amzn-ErrorType"] = code
-    body = json.dumps(operation.error_body(code, message), separators=(",", ":")).encode()
+    body = json.dumps(operation.error_body(code, message, status), separators=(",", ":")).encode()
     return Plan(status, tuple(headers.items()), (Send(body),), False)
 
 

@@ -60,13 +60,12 @@ class Operation:
             return None
         return {name: unquote(value) for name, value in match.groupdict().items()}
 
-    def error_body(self, code: str | None, message: str) -> dict[str, Any]:
-        """The JSON body of HTTP error ``code``: its message under the model's key (Lambda's
-        errors also carry ``Type``, ``User`` for a 4xx, as Lambda sends them)."""
+    def error_body(self, code: str | None, message: str, status: int) -> dict[str, Any]:
+        """The JSON body of HTTP error ``code`` (``status``): its message under the model's
+        key (Lambda's errors also carry ``Type``, ``User`` for a 4xx, as Lambda sends them)."""
         key = "Message" if code in self.capital_message else "message"
         body: dict[str, Any] = {key: message}
         if self.service == "lambda":
-            status = self.errors.get(code or "", 500)
             body = {"Type": "User" if status < 500 else "Service", **body}
         return body
 
