@@ -1468,6 +1468,34 @@ def test_capture_formats_take_damaged_valid_files(
     _load_all(data.draw(damaged(VALID_INPUTS[name])), None if detect else name)
 
 
+_HAR = json.loads(VALID_INPUTS["har"])
+_HAR_PATHS = [path for path in _paths(_HAR) if path[-1:] != ("text",)]
+
+
+@SWEEP
+@given(st.lists(st.tuples(st.sampled_from(_HAR_PATHS), _REPLACEMENTS), min_size=1, max_size=3))
+def test_har_documents_with_hostile_members(replacements: list[tuple[Any, Any]]) -> None:
+    document = _HAR
+    for path, value in replacements:
+        node = document
+        for step in path[:-1]:
+            node = node[step] if isinstance(node, dict | list) and _has(node, step) else None
+        if path and isinstance(node, dict | list) and _has(node, path[-1]):
+            document = _replace(document, path, value)
+    data = json.dumps(document).encode()
+    _load_all(data, "har")
+    _load_all(data, None)
+    recordings = ours(mock.load_recordings, data, "capture.har")
+    for recording in recordings or ():
+        assert all(d >= 0 for d in recording.delays or ())
+
+
+def _has(node: Any, step: Any) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(step, int) and step < len(node)
+
+
 def _claims(kind: str) -> bytes:
     if kind == "pcap caplen":
         head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
