@@ -703,6 +703,33 @@ def test_recordings_are_served_at_their_streams_paths(tmp_path: Path) -> None:
     assert sources["agent"] == str(capture) and sources["lambda"] == "script (lambda)"
 
 
+def test_a_har_entrys_url_names_the_stream_of_a_chunk_only_capture(tmp_path: Path) -> None:
+    frames = agent.encode_event(agent.PayloadPart(bytes=b"From the HAR.")).encode()
+    url = "https://bedrock-agent-runtime.us-east-1.amazonaws.com/agents/A/agentAliases/B/sessions/S/text"
+    entry = {
+        "request": {"method": "POST", "url": url},
+        "response": {"status": 200, "headers": [], "content": {
+            "mimeType": "application/vnd.amazon.eventstream", "encoding": "base64",
+            "text": base64.b64encode(frames).decode()}},
+        "timings": {"send": 1, "wait": 1, "receive": 1},
+    }  # fmt: skip
+    har = tmp_path / "agent.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    with mock.serve([har], script=mock.Script(text="Script.")) as running:
+        assert [r.stream for r in running.responses.recordings] == ["agent"]
+        made = {name: _client(running.url, name) for name in ("bedrock-agent-runtime",)}
+        bedrock = _client(running.url, "bedrock-runtime")
+        try:
+            assert list(_agent(made)) == [{"chunk": {"bytes": b"From the HAR."}}]
+            # Invoke's chunks are the same bytes, but the recording's stream decides.
+            reply = bedrock.invoke_model_with_response_stream(modelId="m", body=b"{}")
+            chunks = [json.loads(e["chunk"]["bytes"]) for e in reply["body"]]
+            assert chunks[0]["type"] == "message_start" and chunks[-1]["type"] == "message_stop"
+        finally:
+            made["bedrock-agent-runtime"].close()
+            bedrock.close()
+
+
 def test_stream_of_tells_the_services_apart() -> None:
     def frames(layer: Any, *events: Any) -> list[es.Message]:
         return [layer.encode_event(event) for event in events]
