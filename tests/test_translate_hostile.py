@@ -107,3 +107,39 @@ def test_any_invoke_chunks_translate_or_fail_closed(values: list[Any]) -> None:
         out = b"".join(data for chunk in chunks for data in translator.feed(chunk))
         out += b"".join(translator.close())
         assert out == b"" or out.endswith(b"\n\n")
+
+
+def test_an_error_event_that_fails_to_encode_still_ends_the_stream_with_one(
+    monkeypatch: Any,
+) -> None:
+    # Before: the translator was marked failed before its error event was built, so when
+    # building it raised, to_anthropic / to_openai's second try gave nothing and the client
+    # saw a clean, empty 200 stream. The first error event now fails as a whole.
+    from eventstream.translate import _anthropic, _openai  # noqa: PLC0415
+
+    events: list[br.TypedEvent] = [
+        br.MessageStart(role="assistant"),
+        br.ThrottlingException("slow down"),
+    ]
+    for module, name, to in ((_anthropic, "_sse", tr.to_anthropic), (_openai, "sse", tr.to_openai)):
+        real = getattr(module, name)
+        calls = {"n": 0}
+
+        def flaky(
+            *args: Any,
+            real: Any = real,
+            calls: dict[str, int] = calls,
+            last: bool = module is _anthropic,
+            **kw: Any,
+        ) -> Any:
+            data = args[-1] if last else args[0]
+            if '"error"' in data and calls["n"] == 0:
+                calls["n"] += 1
+                raise es.EncodeError("planted: this error event cannot be written")
+            return real(*args, **kw)
+
+        monkeypatch.setattr(module, name, flaky)
+        body = b"".join(to(events))
+        assert calls["n"] == 1
+        assert b'"error"' in body and b"planted" in body, body
+        monkeypatch.undo()

@@ -488,7 +488,6 @@ class BedrockToAnthropic:
         by :data:`ERRORS`, anything else (a cut upstream) as an ``api_error``."""
         if self.failed:
             return []
-        self.failed = True
         if not isinstance(exception, BedrockException):
             exception = InternalServerException(f"the upstream stream failed: {exception}")
         _, body = anthropic_error(exception)
@@ -497,6 +496,9 @@ class BedrockToAnthropic:
             if not block.stopped:
                 self._flush(block, out)  # what a block had so far, though it never stopped
         out.append(_sse("error", dumps(body)))
+        # Failed once the error event is built: if building it raised, a caller's second
+        # error() (to_anthropic's, for what it raised) still ends the stream with one.
+        self.failed = True
         return out
 
     def _flush(self, block: _Out, out: list[bytes]) -> None:

@@ -256,7 +256,6 @@ class BedrockToOpenAI:
         exception by :data:`ERRORS`, anything else as a server error)."""
         if self.failed:
             return []
-        self.failed = True
         if not isinstance(exception, BedrockException):
             exception = InternalServerException(f"the upstream stream failed: {exception}")
         _, body = openai_error(exception)
@@ -265,6 +264,9 @@ class BedrockToOpenAI:
             for index in list(self._blocks):
                 self._stop(index, out)  # a signature or redacted data held back goes first
         out.append(sse(dumps(body)))
+        # Failed once the error event is built: if building it raised, a caller's second
+        # error() (to_anthropic's, for what it raised) still ends the stream with one.
+        self.failed = True
         return out
 
     def close(self) -> list[bytes]:
