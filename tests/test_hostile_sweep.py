@@ -120,6 +120,8 @@ HOSTILE_SCALARS = st.one_of(
     st.integers(),
     st.text(max_size=12),
     st.sampled_from(["", "\x00", "\ufeff", "end_turn", "tool_use", "text", "error", "x" * 300]),
+    # Valid JSON escapes with no UTF-8 form once parsed (a lone surrogate).
+    st.sampled_from(["\ud800", "a\udfff"]),
 )
 
 
@@ -187,7 +189,9 @@ def _openai_shaped() -> st.SearchStrategy[dict[str, Any]]:
 
 def _sse(value: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
-    return (head + "data: " + json.dumps(value) + "\n\n").encode()
+    # surrogatepass: a lone surrogate in the event name goes out as the bytes a careless
+    # server writes for it (not UTF-8), which the reader must refuse or take.
+    return (head + "data: " + json.dumps(value) + "\n\n").encode("utf-8", "surrogatepass")
 
 
 def _events_of(name: str) -> list[br.TypedEvent]:
