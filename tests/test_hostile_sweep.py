@@ -1945,6 +1945,77 @@ def test_nova_sonic_decode_wrong_types(name: str) -> None:
         _NOVA_WRONG_TYPES[name]()
 
 
+# --- iterators that failed stay failed ------------------------------------------------------
+
+_CUT_FRAME = _prelude_claiming(32) + b"\x00" * 10  # a valid prelude, then cut short
+_BAD_PRELUDE = b"\x00\x00\x00\x20" + b"\x00" * 30
+
+
+def _hex_chunks(tail: bytes) -> Iterator[bytes]:
+    loaded = capture.open_input(io.BytesIO(b"00" * (1 << 20) + tail), "hex")
+    return iter(loaded.bodies[0].chunks())
+
+
+def _failing(reason: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+_STAYS_FAILED = "after raising, next() stops (StopIteration): a consumer that goes on sees a "
+_ITERATORS = [
+    pytest.param(lambda: es.iter_messages([_BAD_PRELUDE]), id="es.iter_messages"),
+    pytest.param(lambda: br.events([_CUT_FRAME], stream="auto"), id="bedrock.events"),
+    *(
+        pytest.param(lambda m=module: m.events([_BAD_PRELUDE]), id=f"{name}.events")
+        for name, module in sorted(_SERVICES.items())
+    ),
+    pytest.param(
+        lambda: translate.from_anthropic([b"data: {bad\n\n", b"data: {}\n\n"]),
+        id="translate.from_anthropic",
+        marks=_failing(_STAYS_FAILED + "clean end (translate.from_anthropic, a generator)"),
+    ),
+    pytest.param(
+        lambda: translate.from_openai([b"data: {bad\n\n", b"data: {}\n\n"]),
+        id="translate.from_openai",
+        marks=_failing(_STAYS_FAILED + "clean end (translate.from_openai, a generator)"),
+    ),
+    pytest.param(
+        lambda: ns.input_events([b"not json", b'{"event":{"sessionEnd":{}}}']),
+        id="nova_sonic.input_events",
+        marks=_failing(
+            "nova_sonic.input_events is map(decode_input, chunks): after a chunk fails, "
+            "next() goes on to the next chunk (SessionEnd), past the failure"
+        ),
+    ),
+    pytest.param(
+        lambda: ns.output_events([br.Chunk(bytes=b"not json"), br.Chunk(bytes=b"{}")]),
+        id="nova_sonic.output_events",
+        marks=_failing(_STAYS_FAILED + "clean end (nova_sonic.output_events, a generator)"),
+    ),
+    pytest.param(
+        lambda: _hex_chunks(b"zz"),
+        id="capture.open_input(hex).chunks",
+        marks=_failing(_STAYS_FAILED + "clean end (capture._formats._hex_reads, a generator)"),
+    ),
+    pytest.param(
+        lambda: iter(capture.CaptureDecoder(capture.Body(_BAD_PRELUDE)).frames()),
+        id="capture.CaptureDecoder.frames",
+        marks=_failing(_STAYS_FAILED + "clean end (CaptureDecoder.frames, a generator)"),
+    ),
+]
+
+
+@pytest.mark.parametrize("make", _ITERATORS)
+def test_iterators_that_failed_stay_failed(make: Callable[[], Iterator[Any]]) -> None:
+    # The codec's rule (DecoderStateError): a consumer that catches the error and asks for
+    # more is told again, never handed a clean end or the events after the failure.
+    iterator = make()
+    with pytest.raises(es.EventStreamError):
+        for _ in iterator:
+            pass
+    with pytest.raises(es.EventStreamError):
+        next(iterator)
+
+
 # --- the strategies' streams, through every new reader ------------------------------------------
 
 
