@@ -2016,6 +2016,19 @@ def test_iterators_that_failed_stay_failed(make: Callable[[], Iterator[Any]]) ->
         next(iterator)
 
 
+@pytest.mark.parametrize("service", sorted(_SERVICES))
+def test_async_iterators_that_failed_stay_failed(service: str) -> None:
+    async def run() -> None:
+        iterator = _SERVICES[service].aevents(_pieces(_BAD_PRELUDE, 7))
+        with pytest.raises(es.EventStreamError):
+            async for _ in iterator:
+                pass
+        with pytest.raises(es.EventStreamError):
+            await iterator.__anext__()
+
+    asyncio.run(run())
+
+
 # --- the strategies' streams, through every new reader ------------------------------------------
 
 
