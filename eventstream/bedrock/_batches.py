@@ -13,11 +13,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
-from .._decoder import Frame
 from .._errors import InputTypeError
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_mapped, iter_mapped
-from ._events import BedrockException
-from ._streams import EventReader, StreamChoice, TypedEvent, typed_again
+from ._streams import EventReader, StreamChoice, TypedEvent, frame_reader, typed_again
 
 __all__ = ["event_batches", "aevent_batches"]
 
@@ -42,13 +40,7 @@ def event_batches(
     """
     if isinstance(chunks, str | bytes | bytearray | memoryview):
         raise InputTypeError("event_batches() takes an iterable of byte chunks, not one buffer")
-    reader = EventReader(stream, strict=strict)
-
-    def read(frame: Frame) -> TypedEvent:
-        event = reader.read_frame(frame)
-        if raise_exceptions and isinstance(event, BedrockException):
-            raise event
-        return event
+    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
 
     batches = iter_mapped(
         chunks, read, "bedrock.event_batches()", batched=True, read_size=read_size,
@@ -82,17 +74,12 @@ def aevent_batches(
             f"aevent_batches() takes an async iterable of byte chunks, not a "
             f"{type(chunks).__name__}"
         )
-    reader = EventReader(stream, strict=strict)
-
-    def read(frame: Frame) -> TypedEvent:
-        event = reader.read_frame(frame)
-        if raise_exceptions and isinstance(event, BedrockException):
-            raise event
-        return event
+    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
 
     batches = aiter_mapped(
         chunks, read, "bedrock.aevent_batches()", batched=True,
-        events_of=typed_again(stream, strict), read_size=read_size,
+        events_of=typed_again(lambda: EventReader(stream, strict=strict, warn=False)),
+        read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip

@@ -795,13 +795,7 @@ def events(
     """
     if isinstance(source, bytes | bytearray | memoryview):
         source = (source,)  # one buffer: the whole stream
-    reader = EventReader(stream, strict=strict)
-
-    def read(frame: Frame) -> TypedEvent:
-        event = reader.read_frame(frame)
-        if raise_exceptions and isinstance(event, BedrockException):
-            raise event
-        return event
+    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
 
     # The typing runs inside the adapter's loop: one generator, where one over another
     # would cost a resume per event.
@@ -811,14 +805,40 @@ def events(
     )  # fmt: skip
 
 
-def typed_again(
-    stream: StreamChoice, strict: bool
-) -> Callable[[tuple[Message, ...]], tuple[TypedEvent, ...]]:
-    """A stall's events from its messages: the adapter kept the messages (a timeout is on),
-    typed again once, rather than kept twice. Each was typed without error on its way out."""
+class _FrameReader(Protocol):
+    def read_frame(self, frame: Frame) -> Any: ...
 
-    def events_of(messages: tuple[Message, ...]) -> tuple[TypedEvent, ...]:
-        again = EventReader(stream, strict=strict, warn=False)
+
+def frame_reader(reader: _FrameReader, raise_exceptions: bool) -> Callable[[Frame], Any]:
+    """What ``events()`` and its kin map each frame with: ``reader.read_frame``, raising an
+    exception frame's class when ``raise_exceptions`` (else it is a value, as a relay wants:
+    then the bound method itself, no wrapper frame per event)."""
+    read_frame = reader.read_frame
+    if not raise_exceptions:
+        return read_frame
+
+    def read(frame: Frame) -> Any:
+        event = read_frame(frame)
+        if isinstance(event, BedrockException):
+            raise event
+        return event
+
+    return read
+
+
+class _MessageReader(Protocol):
+    def read(self, message: Message) -> Any: ...
+
+
+def typed_again(
+    new_reader: Callable[[], _MessageReader],
+) -> Callable[[tuple[Message, ...]], tuple[Any, ...]]:
+    """A stall's events from its messages: the adapter kept the messages (a timeout is on),
+    typed again once by a fresh reader, rather than kept twice. Each was typed without error
+    on its way out."""
+
+    def events_of(messages: tuple[Message, ...]) -> tuple[Any, ...]:
+        again = new_reader()
         return tuple(again.read(message) for message in messages)
 
     return events_of
@@ -843,17 +863,10 @@ def aevents(
     whose ``events`` are the typed events so far (``reassemble(exc.events)``: the partial
     answer). ``aclose()`` closes the source at once.
     """
-    reader = EventReader(stream, strict=strict)
-
-    def read(frame: Frame) -> TypedEvent:
-        event = reader.read_frame(frame)
-        if raise_exceptions and isinstance(event, BedrockException):
-            raise event
-        return event
-
+    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
+    again = typed_again(lambda: EventReader(stream, strict=strict, warn=False))
     return aiter_mapped(
-        source, read, "bedrock.aevents()", events_of=typed_again(stream, strict),
-        read_size=read_size,
+        source, read, "bedrock.aevents()", events_of=again, read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip

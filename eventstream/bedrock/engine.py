@@ -40,6 +40,8 @@ from ._streams import (
     _register_service_streams,
     encode_event,
     exception_body,
+    frame_reader,
+    typed_again,
 )
 from ._wire import JSON, Struct, UnionMember, WireError, decoder_of, install_init, to_wire
 
@@ -424,13 +426,7 @@ class Service:
         """Typed events from a byte source or one buffer, as ``bedrock.events``."""
         if isinstance(source, bytes | bytearray | memoryview):
             source = (source,)
-        reader = ServiceReader(self.streams, stream, strict=strict)
-
-        def read(frame: Frame) -> ServiceTypedEvent:
-            event = reader.read_frame(frame)
-            if raise_exceptions and isinstance(event, BedrockException):
-                raise event
-            return event
+        read = frame_reader(ServiceReader(self.streams, stream, strict=strict), raise_exceptions)
 
         return iter_mapped(
             source, read, f"{self.name}.events()", read_size=read_size,
@@ -451,18 +447,9 @@ class Service:
         idle_timeout: float | None = None,
     ) -> AsyncIterator[ServiceTypedEvent]:
         """The async twin of :meth:`events`, as ``bedrock.aevents``."""
-        reader = ServiceReader(self.streams, stream, strict=strict)
+        read = frame_reader(ServiceReader(self.streams, stream, strict=strict), raise_exceptions)
 
-        def read(frame: Frame) -> ServiceTypedEvent:
-            event = reader.read_frame(frame)
-            if raise_exceptions and isinstance(event, BedrockException):
-                raise event
-            return event
-
-        def events_of(messages: tuple[Message, ...]) -> tuple[ServiceTypedEvent, ...]:
-            again = ServiceReader(self.streams, stream, strict=strict)
-            return tuple(again.read(message) for message in messages)
-
+        events_of = typed_again(lambda: ServiceReader(self.streams, stream, strict=strict))
         return aiter_mapped(
             source, read, f"{self.name}.aevents()", events_of=events_of, read_size=read_size,
             max_payload_length=max_payload_length, max_headers_length=max_headers_length,
