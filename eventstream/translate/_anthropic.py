@@ -13,7 +13,7 @@ import base64
 import binascii
 import contextlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +44,7 @@ from ..bedrock import (
     Usage,
     WebLocation,
 )
+from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import ServerSentEvent, SSEDecoder, encode_sse
 from ._common import cache_creation, dumps, json_bytes, loads_event, sse, usage_from_anthropic
 from ._tables import (
@@ -528,15 +529,29 @@ def to_anthropic(
     events: Iterable[TypedEvent], *, model: str = "", message_id: str | None = None
 ) -> Iterator[bytes]:
     """Anthropic Messages SSE for a stream of typed Bedrock events (exceptions as values);
-    an error the iteration raises goes out as an ``error`` event, and ends it."""
-    translator = BedrockToAnthropic(model=model, message_id=message_id)
-    expect(events, Iterable, "to_anthropic takes an iterable of events")
+    an error the iteration raises goes out as an ``error`` event, and ends it. Fails
+    closed: after raising, every call raises :class:`~eventstream.DecoderStateError`."""
+    ending = Ending("translate.to_anthropic()")
+    return FailClosed(_to_anthropic(events, model, message_id, ending), ending)
+
+
+def _to_anthropic(
+    events: Iterable[TypedEvent], model: str, message_id: str | None, ending: Ending
+) -> Generator[bytes, None, None]:
     try:
-        for event in events:
-            yield from translator.feed(event)
-    except EventStreamError as exc:
-        yield from translator.error(exc)
-    yield from translator.close()
+        translator = BedrockToAnthropic(model=model, message_id=message_id)
+        expect(events, Iterable, "to_anthropic takes an iterable of events")
+        try:
+            for event in events:
+                yield from translator.feed(event)
+        except EventStreamError as exc:
+            yield from translator.error(exc)
+        yield from translator.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
 
 
 # --- Anthropic → Bedrock ----------------------------------------------------------------------
@@ -817,9 +832,23 @@ def from_anthropic(
     body: Iterable[bytes], stream: BedrockStreamName = "converse"
 ) -> Iterator[TypedEvent]:
     """Typed Bedrock events for an Anthropic Messages SSE body given in slices; a body that
-    ends early ends in an exception event."""
-    translator = AnthropicToBedrock(stream)
-    expect(body, Iterable, "from_anthropic takes an iterable of bytes")
-    for piece in body:
-        yield from translator.feed_bytes(piece)
-    yield from translator.close()
+    ends early ends in an exception event. Fails closed: after raising, every call raises
+    :class:`~eventstream.DecoderStateError`."""
+    ending = Ending("translate.from_anthropic()")
+    return FailClosed(_from_anthropic(body, stream, ending), ending)
+
+
+def _from_anthropic(
+    body: Iterable[bytes], stream: BedrockStreamName, ending: Ending
+) -> Generator[TypedEvent, None, None]:
+    try:
+        translator = AnthropicToBedrock(stream)
+        expect(body, Iterable, "from_anthropic takes an iterable of bytes")
+        for piece in body:
+            yield from translator.feed_bytes(piece)
+        yield from translator.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise

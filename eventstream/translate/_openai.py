@@ -13,7 +13,7 @@ import base64
 import binascii
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ from ..bedrock import (
     TypedEvent,
     Usage,
 )
+from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import DONE, ServerSentEvent, SSEDecoder, encode_sse
 from ._anthropic import InvokeChunks
 from ._common import dumps, json_bytes, loads_event, sse
@@ -293,17 +294,36 @@ def to_openai(
     include_usage: bool = True,
 ) -> Iterator[bytes]:
     """OpenAI chunk SSE for a stream of typed Bedrock events (exceptions as values); an
-    error the iteration raises goes out as an error chunk, and ends it."""
-    translator = BedrockToOpenAI(
-        model=model, completion_id=completion_id, include_usage=include_usage
-    )
-    expect(events, Iterable, "to_openai takes an iterable of events")
+    error the iteration raises goes out as an error chunk, and ends it. Fails closed: after
+    raising, every call raises :class:`~eventstream.DecoderStateError`."""
+    ending = Ending("translate.to_openai()")
+    translating = _to_openai(events, model, completion_id, include_usage, ending)
+    return FailClosed(translating, ending)
+
+
+def _to_openai(
+    events: Iterable[TypedEvent],
+    model: str,
+    completion_id: str | None,
+    include_usage: bool,
+    ending: Ending,
+) -> Generator[bytes, None, None]:
     try:
-        for event in events:
-            yield from translator.feed(event)
-    except EventStreamError as exc:
-        yield from translator.error(exc)
-    yield from translator.close()
+        translator = BedrockToOpenAI(
+            model=model, completion_id=completion_id, include_usage=include_usage
+        )
+        expect(events, Iterable, "to_openai takes an iterable of events")
+        try:
+            for event in events:
+                yield from translator.feed(event)
+        except EventStreamError as exc:
+            yield from translator.error(exc)
+        yield from translator.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
 
 
 # --- OpenAI → Bedrock ---------------------------------------------------------------------------
@@ -557,9 +577,23 @@ def from_openai(
     body: Iterable[bytes], stream: BedrockStreamName = "converse"
 ) -> Iterator[TypedEvent]:
     """Typed Bedrock events for an OpenAI chunk SSE body given in slices; a body that ends
-    early ends in an exception event."""
-    translator = OpenAIToBedrock(stream)
-    expect(body, Iterable, "from_openai takes an iterable of bytes")
-    for piece in body:
-        yield from translator.feed_bytes(piece)
-    yield from translator.close()
+    early ends in an exception event. Fails closed: after raising, every call raises
+    :class:`~eventstream.DecoderStateError`."""
+    ending = Ending("translate.from_openai()")
+    return FailClosed(_from_openai(body, stream, ending), ending)
+
+
+def _from_openai(
+    body: Iterable[bytes], stream: BedrockStreamName, ending: Ending
+) -> Generator[TypedEvent, None, None]:
+    try:
+        translator = OpenAIToBedrock(stream)
+        expect(body, Iterable, "from_openai takes an iterable of bytes")
+        for piece in body:
+            yield from translator.feed_bytes(piece)
+        yield from translator.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
