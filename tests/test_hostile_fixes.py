@@ -18,6 +18,7 @@ import pytest
 import eventstream as es
 from eventstream import bedrock as br
 from eventstream import translate
+from eventstream.bedrock import nova_sonic as ns
 
 
 def _fails_then_stays_failed(iterator: Iterator[Any]) -> list[Any]:
@@ -85,3 +86,51 @@ def test_from_translators_still_end_cleanly_and_close(
     next(closed)
     closed.close()  # type: ignore[attr-defined]
     assert list(closed) == []
+
+
+# --- Nova Sonic -----------------------------------------------------------------------------
+
+_SESSION_END = b'{"event":{"sessionEnd":{}}}'
+
+
+def test_nova_sonic_input_events_stop_at_the_refused_chunk() -> None:
+    # Before: map(decode_input, chunks), so the next call decoded the chunk after the bad one.
+    iterator = ns.input_events([b"not json", _SESSION_END])
+    assert _fails_then_stays_failed(iterator) == []
+
+
+def test_nova_sonic_output_events_stay_failed() -> None:
+    # A stream exception among the events is raised, and stays raised.
+    thrown = br.ModelStreamErrorException("the model failed")
+    events = [br.Chunk(bytes=b'{"event":{"completionEnd":{}}}'), thrown, br.Chunk(bytes=b"{}")]
+    iterator = ns.output_events(events)
+    assert len(_fails_then_stays_failed(iterator)) == 1
+    bad = ns.output_events([br.Chunk(bytes=b"not json"), br.Chunk(bytes=b"{}")])
+    assert _fails_then_stays_failed(bad) == []
+
+
+def test_nova_sonic_iterators_still_read_a_whole_stream() -> None:
+    assert [type(e) for e in ns.input_events([_SESSION_END, br.Chunk(bytes=_SESSION_END)])] == [
+        ns.SessionEnd,
+        ns.SessionEnd,
+    ]
+
+
+@pytest.mark.parametrize("function", [ns.decode_input, ns.decode_output])
+@pytest.mark.parametrize("argument", [None, "{}", 2**70, -1, 10**6], ids=repr)
+def test_nova_sonic_decode_refuses_what_is_not_bytes(
+    function: Callable[[Any], Any], argument: Any
+) -> None:
+    # Before: bytes(argument): TypeError, OverflowError, ValueError, or (an int n) n zero
+    # bytes built before the JSON reader refused them.
+    with pytest.raises(es.InputTypeError):
+        function(argument)
+
+
+@pytest.mark.parametrize("function", [ns.input_events, ns.output_events])
+@pytest.mark.parametrize("argument", [None, 3, b"{}"], ids=repr)
+def test_nova_sonic_iterators_refuse_what_is_not_an_iterable_of_chunks(
+    function: Callable[[Any], Any], argument: Any
+) -> None:
+    with pytest.raises(es.InputTypeError):
+        list(function(argument))

@@ -13,14 +13,15 @@ documented order, and :class:`TranscriptReassembler` keeps speculative and final
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
-from .._errors import EventStreamError
+from .._errors import EventStreamError, InputTypeError
 from ._events import BedrockPayloadError, Chunk
 from ._json import dumps, loads
 from ._wire import JSON, Struct, UnionMember, WireError, decoder_of, install_init, to_wire
+from .failclosed import Ending, FailClosed
 
 __all__ = [
     "decode_input",
@@ -457,7 +458,12 @@ def _bytes_of(chunk: Chunk | bytes | bytearray | memoryview) -> builtins.bytes:
         if chunk.bytes is None:
             raise NovaSonicError("the chunk has no bytes")
         return chunk.bytes
-    return bytes(chunk)
+    if isinstance(chunk, bytes | bytearray | memoryview):
+        return bytes(chunk)
+    # Not bytes(chunk): an int n would build n zero bytes, and a str raises TypeError.
+    raise InputTypeError(
+        f"a Nova Sonic chunk is a Chunk or its bytes, not a {type(chunk).__name__}"
+    )
 
 
 def _decode(envelope: type[Struct], chunk: Chunk | bytes | bytearray | memoryview) -> Any:
@@ -506,18 +512,53 @@ def input_chunk(event: InputEvent) -> Chunk:
 
 
 def input_events(chunks: Iterable[Chunk | bytes]) -> Iterator[InputEvent]:
-    """The input events of chunks (``bidirectional-input`` events, or their bytes)."""
-    return map(decode_input, chunks)
+    """The input events of chunks (``bidirectional-input`` events, or their bytes). Fails
+    closed: after a chunk is refused, every call raises :class:`~eventstream.DecoderStateError`
+    (never the events after it)."""
+    _check_iterable(chunks, "input_events")
+    ending = Ending("nova_sonic.input_events()")
+    return FailClosed(_input_events(chunks, ending), ending)
+
+
+def _check_iterable(value: object, name: str) -> None:
+    if not isinstance(value, Iterable) or isinstance(value, bytes | bytearray | memoryview | str):
+        raise InputTypeError(f"{name} takes an iterable of chunks, not a {type(value).__name__}")
+
+
+def _input_events(
+    chunks: Iterable[Chunk | bytes], ending: Ending
+) -> Generator[InputEvent, None, None]:
+    try:
+        for chunk in chunks:
+            yield decode_input(chunk)
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
 
 
 def output_events(events: Iterable[Any]) -> Iterator[OutputEvent]:
     """The output events of a ``bidirectional-output`` stream's typed events: its chunks,
-    decoded; a stream exception among them is raised."""
-    for event in events:
-        if isinstance(event, Chunk):
-            yield decode_output(event)
-        elif isinstance(event, BaseException):
-            raise event
+    decoded; a stream exception among them is raised. Fails closed: after raising, every
+    call raises :class:`~eventstream.DecoderStateError`."""
+    _check_iterable(events, "output_events")
+    ending = Ending("nova_sonic.output_events()")
+    return FailClosed(_output_events(events, ending), ending)
+
+
+def _output_events(events: Iterable[Any], ending: Ending) -> Generator[OutputEvent, None, None]:
+    try:
+        for event in events:
+            if isinstance(event, Chunk):
+                yield decode_output(event)
+            elif isinstance(event, BaseException):
+                raise event
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
 
 
 _INPUT_CLASSES = (
