@@ -535,6 +535,43 @@ def test_many_pieces_of_one_block_quadratic(name: str) -> None:
     _check_linear(*_QUADRATIC[name])
 
 
+def _seconds_to_trickle(length: int, line: int) -> float:
+    """The best of three: ``length`` bytes of SSE data, 20 a feed, a line end every
+    ``line`` bytes, through an Anthropic reader (its SSE decoder)."""
+    piece, ending = b"a" * 20, b"a" * 19 + b"\n"
+    every = line // 20
+    best = float("inf")
+    for _ in range(3):
+        reader = translate.AnthropicToBedrock()
+        start = time.perf_counter()
+        reader.feed_bytes(b": ")  # a comment: its lines are read and dropped
+        for number in range(length // 20):
+            reader.feed_bytes(ending if number % every == every - 1 else piece)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _check_trickle_linear(line: int) -> None:
+    small, large = _seconds_to_trickle(100_000, line), _seconds_to_trickle(800_000, line)
+    # Eight times the bytes: about eight times the time (a rescan per feed is 30 and more).
+    assert large < 16 * small, f"{large:.3f} s for 800 kB, {small:.3f} s for 100 kB"
+
+
+def test_sse_lines_trickled_in_take_linear_time() -> None:
+    _check_trickle_linear(1000)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="eventstream.sse.SSEDecoder._feed looks for the line end from the start of the "
+    "unfinished line on every feed (buffer.find from 0, and the CR search over the whole "
+    "buffer): one long line trickled in is quadratic; a 1 MiB line (under max_line_length) "
+    "one byte a feed took 12.7 s (0.14 s for 100 kB)",
+)
+def test_one_long_sse_line_trickled_in() -> None:
+    _check_trickle_linear(1 << 30)
+
+
 # ============================================================================================
 # eventstream.bedrock families: chunk_events, detect_family, ChunkReader, Reassembler
 # ============================================================================================
