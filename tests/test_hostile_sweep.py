@@ -325,6 +325,27 @@ def test_openai_reader_hostile_json_chunks(values: list[dict[str, Any]], stream:
     _round_trip_out(events)
 
 
+_CITATION_KEYS = [
+    "type", "cited_text", "title", "document_title", "document_index", "url", "source",
+    "search_result_index", "start_block_index", "end_block_index", "start_char_index",
+    "end_char_index", "start_page_number", "end_page_number", "encrypted_index",
+    "char_location", "page_location", "content_block_location",
+    "web_search_result_location", "search_result_location",
+]  # fmt: skip
+
+
+@HEAVY
+@given(st.dictionaries(st.sampled_from(_CITATION_KEYS), hostile_json(_CITATION_KEYS)))
+def test_citations_both_ways_take_hostile_objects(citation: dict[str, Any]) -> None:
+    converse = ours(translate.converse_citation, citation)
+    if converse is not None:
+        anthropic = translate.anthropic_citation(converse)
+        assert isinstance(anthropic["type"], str)
+        again = translate.converse_citation(anthropic)
+        assert again.location == converse.location or converse.location is None
+        br.encode_event(br.ContentBlockDelta(content_block_index=0, delta=converse)).encode()
+
+
 _STATUSES = st.one_of(
     st.none(), st.integers(-(10**30), 10**30), st.sampled_from([0, 200, 401, 402, 413, 424, 529]),
     st.sampled_from([10**400, -(10**400)]), st.floats(allow_nan=True), st.booleans(),
