@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias, get_args
+from typing import Literal, TypeAlias, cast, get_args
 from urllib.parse import quote, unquote
 
 from .. import ConfigurationError
@@ -96,6 +96,29 @@ class FaultSpecError(ConfigurationError):
     __module__ = "eventstream.mock"
 
 
+#: The most digits a number of a spec may have: str.isdigit() takes Unicode digits ('²')
+#: that int() refuses, and int() refuses more than 4300 digits (sys.int_info).
+_MAX_DIGITS = 19
+#: The largest frame or byte count a fault takes (what a 64-bit counter holds).
+_MAX_COUNT = 2**63 - 1
+
+
+def _is_number(text: str) -> bool:
+    """``text`` is a whole number of ASCII digits that int() reads."""
+    return text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS
+
+
+def _check_text(what: str, value: object) -> str:
+    """``value`` if it is a str with a UTF-8 form (the wire's encoding), else FaultSpecError."""
+    if not isinstance(value, str):
+        raise FaultSpecError(f"{what} must be a str, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FaultSpecError(f"{what} holds a lone surrogate (no UTF-8 form)") from None
+    return value
+
+
 def _exception_classes(name: str) -> list[type[br.BedrockException]]:
     """The classes any served stream names ``name`` (either spelling of its code)."""
     found = _services.every_exception_name().get(name)
@@ -171,14 +194,22 @@ class Fault:
 
     def __post_init__(self) -> None:
         # Checked here, so a fault built in Python is held to the grammar's rules too.
-        object.__setattr__(self, "options", dict(self.options))
+        options: object = self.options
+        if not isinstance(options, Mapping):
+            raise FaultSpecError(f"fault options must be a mapping, not {type(options).__name__}")
+        object.__setattr__(self, "options", dict(options))
+        _check_text("a fault's kind", self.kind)
         where = f"fault {self.kind!r}"
+        _check_text(f"{where}: the value", self.value)
+        for key, text in self.options.items():
+            _check_text(f"{where}: an option's name", key)
+            _check_text(f"{where}: option {key!r}", text)
         if self.kind not in FAULT_KINDS:
             raise FaultSpecError(
                 f"unknown fault {self.kind!r}; choose one of {', '.join(FAULT_KINDS)}"
             )
         at: object = self.at
-        if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+        if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= _MAX_COUNT:
             raise FaultSpecError(f"{where}: '@{self.at}' must be a whole number of frames >= 0")
         allowed = _VALUES[self.kind]
         if allowed == () and self.value:
@@ -194,7 +225,9 @@ class Fault:
         elif self.byte is not None:
             raise FaultSpecError(f"{where} takes no ':{self.byte}' (only cut does)")
         byte: object = self.byte
-        if byte is not None and (not isinstance(byte, int) or isinstance(byte, bool) or byte < 0):
+        if byte is not None and (
+            not isinstance(byte, int) or isinstance(byte, bool) or not 0 <= byte <= _MAX_COUNT
+        ):
             raise FaultSpecError(f"{where}: ':{self.byte}' must be a whole number of bytes >= 0")
         for key in self.options:
             if key not in _OPTIONS[self.kind]:
@@ -223,7 +256,7 @@ class Fault:
                 if option == "original-status":
                     self._integer("original-status", 100, 999)
         elif self.kind == "http":
-            if not self.value.isdigit() or not 300 <= int(self.value) <= 599:
+            if not _is_number(self.value) or not 300 <= int(self.value) <= 599:
                 raise FaultSpecError(f"{where}: '={self.value}' must be a status from 300 to 599")
             code = self.options.get("type")
             if code and code not in _error_codes():
@@ -257,7 +290,7 @@ class Fault:
 
     def _integer(self, key: str, low: int, high: int) -> int:
         text = self.options[key]
-        number = int(text) if text.lstrip("-").isdigit() else None
+        number = int(text) if _is_number(text.removeprefix("-")) else None
         if number is None or not low <= number <= high:
             raise FaultSpecError(
                 f"fault {self.kind!r}: '{key}={text}' must be a whole number from {low} to {high}"
@@ -287,8 +320,11 @@ def _quote(value: str) -> str:
 
 
 def _number(text: str, what: str, part: str) -> int:
-    if not text.isdigit():
-        raise FaultSpecError(f"{part!r}: {what} {text!r} must be a whole number")
+    if not _is_number(text) or int(text) > _MAX_COUNT:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise FaultSpecError(
+            f"{part[:80]!r}: {what} {shown!r} must be a whole number up to {_MAX_COUNT}"
+        )
     return int(text)
 
 
@@ -326,6 +362,8 @@ def _parse_one(part: str) -> Fault:
 def parse_faults(spec: str) -> tuple[Fault, ...]:
     """The faults of ``spec`` (``""``: none), checked alone and together; a
     :class:`FaultSpecError` names the part at fault."""
+    if not isinstance(spec, str):
+        raise FaultSpecError(f"a fault spec is a str, not {type(spec).__name__}")
     faults = tuple(_parse_one(part) for part in spec.split(";") if part.strip())
     check_together(faults)
     return faults
@@ -352,12 +390,16 @@ def as_faults(faults: str | Fault | Iterable[Fault] | None) -> tuple[Fault, ...]
         return ()
     if isinstance(faults, str):
         return parse_faults(faults)
-    chosen = (faults,) if isinstance(faults, Fault) else tuple(faults)
+    given: object = faults
+    if not isinstance(given, Fault | Iterable):
+        raise FaultSpecError(f"{given!r} is not a spec, a Fault or Faults")
+    chosen = (given,) if isinstance(given, Fault) else tuple(given)
     for fault in chosen:
         if not isinstance(fault, Fault):
             raise FaultSpecError(f"{fault!r} is not a Fault or a spec")
-    check_together(chosen)
-    return chosen
+    checked = cast(tuple[Fault, ...], chosen)
+    check_together(checked)
+    return checked
 
 
 def format_faults(faults: Iterable[Fault]) -> str:

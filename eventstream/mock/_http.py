@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import EventStreamError
+from .. import EventStreamError, InputTypeError
 from ._services import SERVED, Operation
 
 __all__ = [
@@ -29,7 +29,8 @@ MAX_HEADERS = 100
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/(1\.[01])$")
+# RFC 9112 section 3.2: a request-target is visible ASCII (non-ASCII must be percent-encoded).
+_REQUEST_LINE = re.compile(rb"^([A-Z]+) ([\x21-\x7e]+) HTTP/(1\.[01])$")
 
 
 class BadRequest(EventStreamError):
@@ -72,6 +73,9 @@ class Request:
 
 def parse_head(head: bytes) -> Request:
     """The request in ``head`` (request line and headers, without the blank line)."""
+    if not isinstance(head, bytes | bytearray | memoryview):
+        raise InputTypeError(f"a request head is bytes, not {type(head).__name__}")
+    head = bytes(head)
     if len(head) > MAX_HEAD_BYTES:
         raise BadRequest(f"the request head is over {MAX_HEAD_BYTES} bytes", status=431)
     lines = head.split(b"\r\n")

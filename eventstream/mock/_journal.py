@@ -18,11 +18,16 @@ from .. import ConfigurationError
 
 __all__ = ["Journal", "read_journal"]
 
+#: The longest Journal.wait (a day).
+MAX_WAIT = 86400.0
+
 
 class Journal:
     """Records of the requests a server answered, in the order their responses ended."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise ConfigurationError(f"a journal's path is a str or a path, not {path!r}")
         self.path = Path(path) if path is not None else None
         self._records: list[dict[str, Any]] = []
         self._changed = threading.Condition()
@@ -32,7 +37,11 @@ class Journal:
 
     def write(self, record: dict[str, Any]) -> None:
         """Add ``record`` (the server calls this once per response)."""
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON's escapes carry it
+            line = json.dumps(record, separators=(",", ":"), default=str)
         with self._changed:
             self._records.append(record)
             if self.path is not None:
@@ -69,6 +78,19 @@ class Journal:
         A response is journaled when it ends, which is after the client has read it: a test
         that reads the journal right after its call waits here. Raises ``TimeoutError``.
         """
+        number: object = count
+        if isinstance(number, bool) or not isinstance(number, int) or count < 0:
+            raise ConfigurationError(f"wait: count {count!r} must be a whole number >= 0")
+        seconds: object = timeout
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= MAX_WAIT
+        ):
+            # NaN waited for ever; inf and 1e300 overflowed threading's time_t.
+            raise ConfigurationError(
+                f"wait: timeout {timeout!r} must be seconds from 0 to {MAX_WAIT:g}"
+            )
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -83,12 +105,20 @@ class Journal:
 
 def read_journal(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The records of a journal file."""
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigurationError(f"a journal's path is a str or a path, not {path!r}")
     records = []
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        # Journal.write writes UTF-8: anything else is not a journal.
+        raise ConfigurationError(f"{path}: not UTF-8 (byte {exc.start})") from None
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
             try:
                 records.append(json.loads(line))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ConfigurationError(f"{path}, line {number}: not JSON ({exc})") from None
     return records

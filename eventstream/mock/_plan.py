@@ -63,6 +63,13 @@ class Plan:
         return b"".join(op.data for op in self.ops if isinstance(op, Send))
 
 
+def _faults(faults: object) -> Sequence[Fault]:
+    """``faults`` if it is a sequence of :class:`Fault`, else :class:`ConfigurationError`."""
+    if not isinstance(faults, Sequence) or not all(isinstance(f, Fault) for f in faults):
+        raise ConfigurationError(f"faults {faults!r} must be a sequence of Fault (as_faults)")
+    return faults
+
+
 def _note(fault: Fault, applied: bool, **details: Any) -> dict[str, Any]:
     return {"fault": str(fault), "kind": fault.kind, "applied": applied, **details}
 
@@ -299,6 +306,17 @@ def plan_stream(
         raise ConfigurationError(
             f"{stream!r} is not a served stream; choose one of {sorted(_services.OPERATION_OF)}"
         )
+    faults = _faults(faults)
+    given: tuple[object, object] = (messages, delays)
+    if not all(isinstance(items, Sequence) for items in given):
+        raise ConfigurationError("plan_stream takes a sequence of Messages and one of delays")
+    if len(messages) != len(delays):
+        raise ConfigurationError(
+            f"plan_stream: {len(messages)} messages but {len(delays)} delays (one per message)"
+        )
+    for message in messages:
+        if not isinstance(message, Message):
+            raise ConfigurationError(f"plan_stream: {message!r} is not a Message")
     check_stream(faults, stream)
     rng = rng if rng is not None else random.Random()
     whole = next((f for f in faults if f.kind in WHOLE), None)
@@ -377,6 +395,9 @@ def plan_reply(
     """The plan for a non-streaming JSON response: ``http``, ``stall`` (before the body),
     ``disconnect`` (instead of it) and ``fragment`` apply; other faults are journaled as not
     applied."""
+    faults = _faults(faults)
+    if not isinstance(body, bytes):
+        raise ConfigurationError(f"plan_reply: the body is bytes, not {type(body).__name__}")
     rng = rng if rng is not None else random.Random()
     notes: list[dict[str, Any]] = []
     http = next((f for f in faults if f.kind == "http"), None)
@@ -402,5 +423,7 @@ def plan_reply(
 
 def plan_error(exception: br.BedrockException, *, request_id: str | None = None) -> Plan:
     """The plan for the HTTP error Bedrock answers ``exception`` with, before any stream."""
+    if not isinstance(exception, br.BedrockException):
+        raise ConfigurationError(f"plan_error takes a BedrockException, not {exception!r}")
     reply = br.error_response(exception, request_id=request_id)
     return Plan(reply.status, tuple(reply.headers.items()), (Send(reply.body),), False)

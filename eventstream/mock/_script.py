@@ -14,7 +14,7 @@ import json
 import math
 import random
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,10 @@ from . import _services
 
 __all__ = ["ToolCall", "Script", "Timing", "script_from_json"]
 
+#: The longest wait a timing or a recording may set before a frame, in seconds (an hour): a
+#: longer one is a hang, which the ``stall=forever`` fault asks for by name.
+MAX_DELAY = 3600.0
+
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -35,6 +39,12 @@ class ToolCall:
 
     name: str
     input: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise ConfigurationError(f"a tool call's name is a str, not {self.name!r}")
+        if not isinstance(self.input, Mapping):
+            raise ConfigurationError(f"tool {self.name!r}: its input is a mapping (a JSON object)")
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,23 @@ class Script:
         size: object = self.delta_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ConfigurationError(f"delta_size {self.delta_size!r} must be a whole number >= 1")
-        object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        tokens: object = self.input_tokens
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+            raise ConfigurationError(
+                f"input_tokens {self.input_tokens!r} must be a whole number >= 0"
+            )
+        for name in ("text", "model", "stop_reason"):
+            value = getattr(self, name)
+            if not isinstance(value, str) and not (name == "stop_reason" and value is None):
+                raise ConfigurationError(f"script {name}={value!r} must be a str")
+        calls: object = self.tool_calls
+        if not isinstance(calls, Iterable) or isinstance(calls, str | Mapping):
+            raise ConfigurationError(f"tool_calls {calls!r} must be a sequence of ToolCall")
+        chosen = tuple(calls)
+        for call in chosen:
+            if not isinstance(call, ToolCall):
+                raise ConfigurationError(f"tool_calls: {call!r} is not a ToolCall")
+        object.__setattr__(self, "tool_calls", chosen)
 
     @property
     def chosen_stop_reason(self) -> str:
@@ -166,7 +192,7 @@ class Script:
                 },
             }
         )
-        return [br.Chunk(bytes=_json(body).encode()) for body in bodies]
+        return [br.Chunk(bytes=_utf8(_json(body))) for body in bodies]
 
     def service_events(self, stream: str) -> list[ServiceEvent]:
         """The events of this answer on another service's ``stream`` (docs/testing.md,
@@ -223,6 +249,12 @@ class Script:
     def messages(self, stream: str, timing: Timing, rng: random.Random) -> list[Message]:
         """The frames of this answer on ``stream`` (``converse``, ``invoke``, or another
         service's stream)."""
+        if self.input_tokens > _MAX_TOKENS:
+            # The models' token counts are Smithy Integers (int32); Converse's encoder refuses
+            # more, and Invoke's JSON cannot write 10**5000 (int max str digits).
+            raise ConfigurationError(
+                f"input_tokens {_shown(self.input_tokens)} is over {_MAX_TOKENS}"
+            )
         count = 4 + len(self.text) // self.delta_size + 4 * len(self.tool_calls)
         total_ms = round(1000 * (timing.first_event + count / timing.events_per_second))
         first_ms = round(1000 * timing.first_event)
@@ -235,8 +267,30 @@ class Script:
         return [_services.encode(event, stream, rng) for event in events]
 
 
+#: The largest token count a usage reports (Smithy's Integer, which the models use).
+_MAX_TOKENS = 2**31 - 1
+
+
+def _shown(number: int) -> str:
+    # str() of an int past 4300 digits raises ValueError (sys.set_int_max_str_digits).
+    return str(number) if number.bit_length() < 64 else f"of {number.bit_length()} bits"
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        raise ConfigurationError("a tool input is nested too deep to write as JSON") from None
+    except (TypeError, ValueError) as exc:  # not JSON; an int past int max str digits
+        raise ConfigurationError(f"a tool input is not JSON ({exc})") from None
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate (JSON's "\ud800" reads as one) has no UTF-8 form.
+        raise ConfigurationError(f"the script holds a lone surrogate ({exc.reason})") from None
 
 
 def _random_id(rng: random.Random, length: int) -> str:
@@ -286,7 +340,9 @@ class Timing:
 
     A source with recorded timing (a HAR file) keeps its gaps, divided by ``speed`` (2.0 is
     twice as fast; ``0`` or less is refused); ``first_event`` and ``events_per_second`` then
-    do not apply.
+    do not apply. No wait is longer than an hour: ``first_event`` is at most 3600 and
+    ``events_per_second`` at least 1/3600, ``speed`` at least 1/3600, and a slowed recorded
+    gap is cut to an hour.
     """
 
     first_event: float = 0.0
@@ -297,19 +353,35 @@ class Timing:
     def __post_init__(self) -> None:
         for name in ("first_event", "events_per_second", "jitter", "speed"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigurationError(f"timing {name}={value!r} must be a number")
+            if not _finite(value):
+                raise ConfigurationError(f"timing {name}={value!r} must be a finite number")
         if self.first_event < 0 or self.jitter < 0 or self.jitter > 1:
             raise ConfigurationError("timing: first_event >= 0, 0 <= jitter <= 1")
         if self.events_per_second <= 0 or self.speed <= 0:
             raise ConfigurationError("timing: events_per_second and speed must be > 0")
+        if self.first_event > MAX_DELAY:
+            raise ConfigurationError(
+                f"timing: first_event={self.first_event!r} is over {MAX_DELAY:g} s (a hang: "
+                "use the stall=forever fault)"
+            )
+        for name in ("events_per_second", "speed"):
+            if getattr(self, name) < 1 / MAX_DELAY:
+                raise ConfigurationError(
+                    f"timing: {name}={getattr(self, name)!r} is under 1/{MAX_DELAY:g} (waits "
+                    "over an hour: use the stall=forever fault)"
+                )
 
     def delays(
         self, count: int, recorded: Sequence[float] | None, rng: random.Random
     ) -> list[float]:
         """Seconds to wait before each of ``count`` frames."""
         if recorded is not None:
-            gaps = [max(0.0, gap) / self.speed for gap in recorded[:count]]
+            # A recorded gap is seconds >= 0 (NaN and below 0 are none), an hour at most.
+            gaps = [
+                min(gap / self.speed, MAX_DELAY) if gap >= 0 else 0.0 for gap in recorded[:count]
+            ]
             return gaps + [0.0] * (count - len(gaps))
         gap = 1.0 / self.events_per_second
         delays = []
@@ -317,5 +389,12 @@ class Timing:
             base = self.first_event if index == 0 else gap
             if self.jitter:
                 base *= 1.0 + rng.uniform(-self.jitter, self.jitter)
-            delays.append(base)
+            delays.append(min(base, MAX_DELAY))
         return delays
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False

@@ -13,6 +13,7 @@ import dataclasses
 import email.utils
 import http
 import json
+import math
 import os
 import random
 import select
@@ -41,6 +42,8 @@ FAULT_HEADER = "x-eventstream-fault"
 
 #: Idle keep-alive connections are closed after this many seconds.
 IDLE_TIMEOUT = 60.0
+#: The longest idle_timeout taken (a day); settimeout() overflows on huge values.
+IDLE_TIMEOUT_MAX = 86400.0
 #: How often a stall looks for a client that went away, or a server that stops.
 _POLL = 0.02
 
@@ -84,10 +87,18 @@ class MockServer:
         seed: int | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
+        _check_options(host, port, seed, idle_timeout, timing)
+        given: object = captures
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes):
+            raise ConfigurationError(f"captures {captures!r} must be a list of paths or Recordings")
+        if journal is not None and not isinstance(journal, Journal | str | os.PathLike):
+            raise ConfigurationError(f"journal {journal!r} must be a Journal, a path or None")
         recordings: list[Recording] = []
         for capture in captures:
             if isinstance(capture, Recording):
                 recordings.append(capture)
+            elif not isinstance(capture, str | os.PathLike):
+                raise ConfigurationError(f"a capture is a path or a Recording, not {capture!r}")
             else:
                 path = Path(capture)
                 try:
@@ -132,6 +143,13 @@ class MockServer:
 
     def start(self) -> MockServer:
         """Listen and serve in background threads."""
+        _check_options(self.host, self.port, 0, self.idle_timeout, None)
+        try:
+            # Resolved first: create_server's bind() raises TypeError for a host with a NUL
+            # or no IDNA form, and leaks the socket it made (it closes it on OSError only).
+            socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        except (TypeError, ValueError) as exc:  # UnicodeError is a ValueError
+            raise ConfigurationError(f"host {self.host!r}: {exc}") from None
         listener = socket.create_server((self.host, self.port))
         self.port = listener.getsockname()[1]
         self._listener = listener
@@ -142,6 +160,8 @@ class MockServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop listening, end every connection (a stall included) and wait for them."""
+        if not _seconds(timeout):
+            raise ConfigurationError(f"stop: timeout {timeout!r} must be seconds from 0 to 2**31")
         self._stopping.set()
         if self._listener is not None:
             with contextlib.suppress(OSError):
@@ -298,17 +318,28 @@ class MockServer:
                       "error": message}  # fmt: skip
             self._carry_out(connection, plan, keep_alive, record)
             return keep_alive
-        recording, delays = self.responses.next(stream, self.timing, rng)
-        if operation.streaming:
-            plan = plan_stream(
-                recording.messages, delays, stream, faults, request_id=request_id, rng=rng,
-                headers=stream_headers(stream, request_id=request_id, labels=labels),
-            )  # fmt: skip
-        else:
-            plan = _reply(
-                recording, cast(br.StreamName, stream), faults, request_id=request_id,
-                seconds=sum(delays), rng=rng,
-            )  # fmt: skip
+        try:
+            recording, delays = self.responses.next(stream, self.timing, rng)
+            if operation.streaming:
+                plan = plan_stream(
+                    recording.messages, delays, stream, faults, request_id=request_id, rng=rng,
+                    headers=stream_headers(stream, request_id=request_id, labels=labels),
+                )  # fmt: skip
+            else:
+                plan = _reply(
+                    recording, cast(br.StreamName, stream), faults, request_id=request_id,
+                    seconds=sum(delays), rng=rng,
+                )  # fmt: skip
+        except EventStreamError as exc:
+            # What is served cannot be written (a script holding a lone surrogate, say): the
+            # client gets a 500 saying so, the server goes on serving.
+            message = f"the mock server cannot answer: {exc}"
+            message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+            plan = _failure(operation, message, request_id)
+            record = {**about, "status": plan.status, "outcome": "refused",
+                      "fault_source": source, "error": message}  # fmt: skip
+            self._carry_out(connection, plan, keep_alive, record)
+            return keep_alive
         record = {
             **about, "status": plan.status, "frames": plan.frames,
             "faults": format_faults(faults),
@@ -418,6 +449,49 @@ class MockServer:
                 self._stopping.wait(left)
 
 
+def _failure(operation: Operation, message: str, request_id: str) -> Plan:
+    """The 500 a request gets when what is served cannot be written."""
+    if operation.service == "bedrock-runtime":
+        return plan_error(br.InternalServerException(message), request_id=request_id)
+    code = next((c for c, status in operation.errors.items() if status == 500), None)
+    return service_error(operation, 500, code, message, request_id=request_id)
+
+
+def _seconds(value: object) -> bool:
+    """``value`` is a number of seconds a thread can wait: finite and >= 0 (threading's
+    waits raise OverflowError past time_t, and never end on NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return value >= 0 and math.isfinite(value) and value < 2**31
+    except OverflowError:
+        return False
+
+
+def _check_options(
+    host: object, port: object, seed: object, idle_timeout: object, timing: object
+) -> None:
+    """Refuse what ``socket.create_server`` or ``random.Random`` would raise a TypeError,
+    ValueError or OverflowError for (and leak the socket it made, on OverflowError)."""
+    if not isinstance(host, str):
+        raise ConfigurationError(f"host {host!r} must be a str")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigurationError(f"port {port!r} must be a whole number from 0 to 65535")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ConfigurationError(f"seed {seed!r} must be a whole number or None")
+    wait: object = idle_timeout
+    if (
+        isinstance(wait, bool)
+        or not isinstance(wait, int | float)
+        or not 0 < wait <= IDLE_TIMEOUT_MAX
+    ):
+        raise ConfigurationError(
+            f"idle_timeout {idle_timeout!r} must be seconds > 0, at most {IDLE_TIMEOUT_MAX:g}"
+        )
+    if timing is not None and not isinstance(timing, Timing):
+        raise ConfigurationError(f"timing {timing!r} must be an eventstream.mock.Timing")
+
+
 def _refusal(operation: Operation, message: str, request_id: str) -> Plan:
     """The 400 a request the server refuses gets, in its service's validation error."""
     if operation.service == "bedrock-runtime":
@@ -488,13 +562,21 @@ def fault_header(client: Any, faults: FaultsLike) -> Iterator[str]:
     aiobotocore client of any service served) makes inside the block; yields the spec sent.
     A string goes as it is (the server answers a bad one with a 400 naming its part)."""
     spec = faults if isinstance(faults, str) else format_faults(as_faults(faults))
+    if not spec.isascii() or not spec.isprintable():
+        # A header value is visible ASCII (RFC 9110 section 5.5); a CR or LF would be a
+        # header injection, which botocore refuses with its own error.
+        raise FaultSpecError(f"the spec {spec!r} cannot be a header value (visible ASCII)")
 
     def add(request: Any, **_: Any) -> None:
         request.headers[FAULT_HEADER] = spec
 
-    event = f"before-sign.{client.meta.service_model.service_id.hyphenize()}.*"
-    client.meta.events.register(event, add)
+    try:
+        event = f"before-sign.{client.meta.service_model.service_id.hyphenize()}.*"
+        events = client.meta.events
+    except AttributeError:
+        raise ConfigurationError(f"{client!r} is not a boto3 or aiobotocore client") from None
+    events.register(event, add)
     try:
         yield spec
     finally:
-        client.meta.events.unregister(event, add)
+        events.unregister(event, add)

@@ -8,6 +8,7 @@ spread evenly over the rest, since HAR does not time each frame).
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import threading
@@ -15,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ConfigurationError, Decoder, EventStreamError, Message
+from .. import ConfigurationError, Decoder, EventStreamError, InputTypeError, Message
 from ..capture import load_input, messages_from_jsonl
 from . import _services
-from ._script import Script, Timing
+from ._script import MAX_DELAY, Script, Timing
 
 __all__ = ["Recording", "Responses", "load_recordings", "stream_of"]
 
@@ -39,9 +40,15 @@ def stream_of(messages: Iterable[Message]) -> str | None:
     """The served stream whose union holds the most of the frames' event types (Bedrock
     Runtime's first on a tie: frames of ``chunk`` events alone are ``invoke``'s, though an
     agent's read the same), or ``None`` when no union holds any."""
+    if not isinstance(messages, Iterable):
+        raise ConfigurationError(f"stream_of takes Messages, not {type(messages).__name__}")
+    chosen = tuple(messages)
+    for message in chosen:
+        if not isinstance(message, Message):
+            raise ConfigurationError(f"stream_of takes Messages, not {type(message).__name__}")
     names = {
         name
-        for message in messages
+        for message in chosen
         if message.headers.get(":message-type") == "event"
         and isinstance(name := message.headers.get(":event-type"), str)
     }
@@ -79,8 +86,17 @@ def _har_delays(document: Any, label: str, count: int) -> tuple[float, ...] | No
         receive = float(timings.get("receive", 0)) if isinstance(timings, dict) else 0.0
     except (KeyError, IndexError, TypeError, ValueError):
         return None
+    except OverflowError:  # an integer past float's range
+        raise ConfigurationError(f"{label}: its timings are past any wait") from None
     if wait is None or count == 0:
         return None
+    for name, value in (("wait", wait), ("receive", receive)):
+        # json.loads reads 1e400 as inf (and takes NaN): a server cannot wait that long.
+        if not math.isfinite(value) or value > MAX_DELAY * 1000:
+            raise ConfigurationError(
+                f"{label}: timings.{name} {value!r} ms is not a wait a server can make "
+                f"(at most {MAX_DELAY * 1000:g} ms)"
+            )
     # HAR uses -1 for "does not apply".
     wait, receive = max(wait, 0.0) / 1000, max(receive, 0.0) / 1000
     gap = receive / (count - 1) if count > 1 else 0.0
@@ -89,6 +105,11 @@ def _har_delays(document: Any, label: str, count: int) -> tuple[float, ...] | No
 
 def load_recordings(data: bytes, name: str) -> list[Recording]:
     """The recordings in a capture file (``data``, named ``name`` in errors)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InputTypeError(f"a capture is bytes, not {type(data).__name__}")
+    if not isinstance(name, str):
+        raise ConfigurationError(f"a capture's name is a str, not {type(name).__name__}")
+    data = bytes(data)
     head = data.lstrip()[:1]
     document: Any = None
     if head in (b"{", b"["):
@@ -115,7 +136,15 @@ class Responses:
     script for a stream with none."""
 
     def __init__(self, recordings: Sequence[Recording] = (), script: Script | None = None):
+        given: object = recordings
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes):
+            raise ConfigurationError(f"recordings {recordings!r} must be Recordings")
         self.recordings = tuple(recordings)
+        for recording in self.recordings:
+            if not isinstance(recording, Recording):
+                raise ConfigurationError(f"{recording!r} is not a Recording")
+        if script is not None and not isinstance(script, Script):
+            raise ConfigurationError(f"script {script!r} must be an eventstream.mock.Script")
         self.script = script if script is not None else Script()
         self._turns: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -86,7 +86,7 @@ def _script(args: argparse.Namespace) -> Script:
         name, equals, text = tool.partition("=")
         try:
             arguments = json.loads(text) if equals else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the stack
             arguments = None
         if not name or not isinstance(arguments, dict):
             raise ConfigurationError(f"--tool {tool!r}: give NAME=JSON, the input a JSON object")
