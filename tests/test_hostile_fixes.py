@@ -10,14 +10,19 @@ wrong argument type is refused with the library's own error, never a ``TypeError
 
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
+import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import eventstream as es
 from eventstream import bedrock as br
-from eventstream import translate
+from eventstream import capture, cli, translate
 from eventstream.bedrock import nova_sonic as ns
 
 
@@ -134,3 +139,207 @@ def test_nova_sonic_iterators_refuse_what_is_not_an_iterable_of_chunks(
 ) -> None:
     with pytest.raises(es.InputTypeError):
         list(function(argument))
+
+
+# --- capture: squeezed listings -------------------------------------------------------------
+
+# '*' repeats the line before it up to the next offset: here, 16 TiB of zeros from 100 bytes.
+_SQUEEZED = {
+    "xxd": b"00000000: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n*\n"
+    b"fffffffffff0: 00  .\n",
+    "hexdump": b"00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n"
+    b"*\nfffffffffff0  00  |.|\n",
+}
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["given", "detected"])
+@pytest.mark.parametrize("kind", sorted(_SQUEEZED))
+def test_a_squeezed_listing_claiming_terabytes_is_refused_in_bounded_memory(
+    kind: str, given: bool
+) -> None:
+    # Before: previous * (gap // len(previous)) was built whatever the gap: MemoryError.
+    tracemalloc.start()
+    try:
+        with pytest.raises(capture.InputFormatError, match="claims"):
+            capture.load_input(_SQUEEZED[kind], kind if given else None)  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+
+
+_TOOLS = {"xxd": ["xxd", "-a"], "hexdump": ["hexdump", "-C"]}
+
+
+@pytest.mark.parametrize("kind", sorted(_TOOLS))
+def test_the_tools_squeezed_listings_still_read(kind: str, tmp_path: Path) -> None:
+    # The real tools squeeze repeated lines with '*': a megabyte of zeros between two
+    # frames reads back whole, under the limit.
+    if shutil.which(_TOOLS[kind][0]) is None:
+        pytest.skip(f"{_TOOLS[kind][0]} is not installed")
+    data = b"head" + bytes(1 << 20) + b"tail"
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    listing = subprocess.run([*_TOOLS[kind], str(path)], capture_output=True, check=True).stdout
+    assert b"*\n" in listing and len(listing) < 1000  # squeezed
+    loaded = capture.load_input(listing)
+    assert loaded.format == kind
+    assert loaded.bodies[0].data == data
+
+
+def test_cli_decode_of_a_squeezed_listing_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "squeezed.xxd"
+    path.write_bytes(_SQUEEZED["xxd"])
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["decode", "--json", str(path)], stdout=out, stderr=err)
+    assert code == 2
+    assert "Traceback" not in err.getvalue()
+    assert "MiB, the most read" in err.getvalue()
+
+
+# --- capture: streamed reads and CaptureDecoder stay failed ----------------------------------
+
+
+class _BreakingFile(io.RawIOBase):
+    """A pipe's end whose read fails (OSError) once ``data`` is given out."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._data.readinto(buffer)
+        if not count:
+            raise OSError("the capture's pipe broke")
+        return count
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [(b"00" * (1 << 20) + b"zz", "hex"), (b"AAAA" * (1 << 18) + b"!!!!", "base64")],
+    ids=["hex", "base64"],
+)
+def test_streamed_text_reads_stay_failed(text: bytes, fmt: str) -> None:
+    loaded = capture.open_input(io.BytesIO(text), fmt)  # type: ignore[arg-type]
+    _fails_then_stays_failed(iter(loaded.bodies[0].chunks()))
+
+
+def test_streamed_raw_reads_stay_failed_when_the_file_breaks() -> None:
+    frame = es.encode(es.Message({":message-type": "event"}, b"x"))
+    loaded = capture.open_input(_BreakingFile(frame * 100_000))  # streamed: > HEAD_BYTES
+    assert loaded.format == "raw"
+    chunks = iter(loaded.bodies[0].chunks())
+    assert b"".join(_fails_then_stays_failed(chunks)) == frame * 100_000
+
+
+def test_a_body_of_a_callers_reads_stays_failed() -> None:
+    def reads() -> Iterator[bytes]:
+        yield b"\x00"
+        raise OSError("gone")
+
+    _fails_then_stays_failed(capture.Body(b"", reads=reads()).chunks())
+
+
+_DAMAGED = b"\x00\x00\x00\x20" + b"\x00" * 30  # a prelude whose checksum fails
+
+
+def _frame_then_broken_pipe(frame: bytes) -> Iterator[bytes]:
+    yield frame
+    raise OSError("the capture's pipe broke")
+
+
+@pytest.mark.parametrize("method", ["frames", "items"])
+@pytest.mark.parametrize("resync", [False, True])
+def test_capture_decoder_stays_failed(method: str, resync: bool) -> None:
+    frame = es.encode(es.Message({":message-type": "event"}, b"x"))
+    if resync:
+        body = capture.Body(b"", reads=_frame_then_broken_pipe(frame))  # resync skips damage
+    else:
+        body = capture.Body(frame + frame[:-3])  # the second frame cut short
+    decoder = capture.CaptureDecoder(body, resync=resync)
+    items = _fails_then_stays_failed(getattr(decoder, method)())
+    assert len([i for i in items if isinstance(i, capture.CapturedFrame)]) == 1
+    _fails_then_stays_failed(capture.CaptureDecoder(capture.Body(_DAMAGED)).frames())
+
+
+def test_decode_frames_still_keeps_the_fault() -> None:
+    decoded = capture.decode_frames(capture.Body(_DAMAGED))
+    assert decoded.frames == () and isinstance(decoded.fault, es.EventStreamError)
+
+
+# --- capture: wrong argument types ----------------------------------------------------------
+
+
+class _Reads:
+    """A file object whose read() gives ``value`` (a wrong type), once."""
+
+    def __init__(self, value: Any) -> None:
+        self.value: Any = value
+
+    def read(self, size: int = -1) -> Any:
+        value, self.value = self.value, b""
+        return value
+
+
+_WRONG_TYPES: dict[str, tuple[Callable[[], Any], type[es.EventStreamError]]] = {
+    "load_input(str)": (lambda: capture.load_input("AAAA"), es.InputTypeError),  # type: ignore[arg-type]
+    "load_input(None)": (lambda: capture.load_input(None), es.InputTypeError),  # type: ignore[arg-type]
+    "load_input(memoryview)": (
+        lambda: capture.load_input(memoryview(b"AAAA")),  # type: ignore[arg-type]
+        es.InputTypeError,
+    ),
+    "load_input(bytearray)": (
+        lambda: capture.load_input(bytearray(b"\x1f\x8b")),  # type: ignore[arg-type]
+        es.InputTypeError,
+    ),
+    "open_input(None)": (lambda: capture.open_input(None), es.InputTypeError),  # type: ignore[arg-type]
+    "open_input(bytes)": (lambda: capture.open_input(b"AAAA"), es.InputTypeError),  # type: ignore[arg-type]
+    "open_input(read() -> str)": (lambda: capture.open_input(_Reads("AAAA")), es.InputTypeError),
+    "open_input(read() -> None)": (lambda: capture.open_input(_Reads(None)), es.InputTypeError),
+    "open_input(text file)": (
+        lambda: capture.open_input(io.StringIO("AAAA")),  # type: ignore[arg-type]
+        es.InputTypeError,
+    ),
+    "open_input(size='x')": (
+        lambda: capture.open_input(io.BytesIO(b"AAAA"), size="x"),  # type: ignore[arg-type]
+        es.ConfigurationError,
+    ),
+    "open_input(size=-1)": (
+        lambda: capture.open_input(io.BytesIO(b"AAAA"), size=-1),
+        es.ConfigurationError,
+    ),
+    "decode_frames(None)": (lambda: capture.decode_frames(None), es.InputTypeError),  # type: ignore[arg-type]
+    "decode_frames(bytes)": (lambda: capture.decode_frames(b"x"), es.InputTypeError),  # type: ignore[arg-type]
+    "CaptureDecoder(read_size=0)": (
+        lambda: capture.CaptureDecoder(capture.Body(b""), read_size=0),
+        es.ConfigurationError,
+    ),
+    "Body.chunks(0)": (lambda: list(capture.Body(b"abc").chunks(0)), es.ConfigurationError),
+    "timeline(None)": (lambda: capture.timeline(None), es.InputTypeError),  # type: ignore[arg-type]
+    "list_streams(None)": (lambda: capture.list_streams(None), es.InputTypeError),  # type: ignore[arg-type]
+    "list_streams([None])": (lambda: capture.list_streams([None]), es.InputTypeError),  # type: ignore[list-item]
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WRONG_TYPES))
+def test_capture_refuses_wrong_argument_types(name: str) -> None:
+    call, error = _WRONG_TYPES[name]
+    with pytest.raises(error):
+        call()
+
+
+@pytest.mark.parametrize("read_size", [0, -1, 1.5, True, "64"], ids=repr)
+def test_open_input_refuses_a_read_size_that_is_not_positive(read_size: Any) -> None:
+    # Before: 0 raised ValueError (range step 0), -1 read the file whole and split the hex
+    # text where no separator was: "an odd number of hex digits" for valid text.
+    with pytest.raises(es.ConfigurationError):
+        capture.open_input(io.BytesIO(b"00" * (1 << 20)), "hex", read_size=read_size)
+
+
+@pytest.mark.parametrize("read_size", [1, 7, 1 << 16])
+def test_open_input_small_read_sizes_still_read_hex(read_size: int) -> None:
+    text = b"00" * (1 << 20) + b"0a"
+    loaded = capture.open_input(io.BytesIO(text), "hex", read_size=read_size)
+    assert b"".join(bytes(c) for c in loaded.bodies[0].chunks()) == bytes(1 << 20) + b"\n"

@@ -15,14 +15,15 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal, TypeAlias, get_args
 
 from .._codec import Limits, check_prelude
-from .._errors import ConfigurationError, EventStreamError
+from .._errors import ConfigurationError, EventStreamError, InputTypeError
 from .._message import PRELUDE_LENGTH
 from ..bedrock import StreamName, stream_from_path
+from ..bedrock.failclosed import Ending, FailClosed
 from . import _containers
 from ._base import EVENTSTREAM_CONTENT_TYPE, FoundBody, InputFormatError
 from ._exchange import Exchange, har_exchange
@@ -77,13 +78,16 @@ class Body:
     exchange: Exchange | None = field(default=None, compare=False, repr=False)
 
     def chunks(self, size: int = READ_SIZE) -> Iterator[bytes | memoryview]:
-        """The body's bytes in order, in pieces of about ``size`` bytes."""
-        if self.reads is not None:
-            yield from self.reads
-            return
-        view = memoryview(self.data)
-        for start in range(0, len(view), size):
-            yield view[start : start + size]
+        """The body's bytes in order, in pieces of about ``size`` bytes. Fails closed: after
+        a read of a streamed body raised, every call raises
+        :class:`~eventstream.DecoderStateError`."""
+        check_read_size(size, "Body.chunks")
+        if self.reads is None:
+            view = memoryview(self.data)
+            return (view[start : start + size] for start in range(0, len(view), size))
+        if isinstance(self.reads, FailClosed):
+            return self.reads  # open_input's reads: already failing closed
+        return streamed(iter(self.reads), "Body.chunks()")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,30 @@ class LoadedInput:
     note: str
     detected: bool = True
     ambiguous: bool = False
+
+
+def check_read_size(size: object, what: str) -> None:
+    """Refuse a read size that is not a positive int (``range()`` and ``read()`` would take
+    0 or -1 otherwise: a ``ValueError``, or a whole file in one read)."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ConfigurationError(f"{what}: read_size must be a positive int, not {size!r}")
+
+
+def streamed(reads: Iterator[bytes], what: str) -> Iterator[bytes]:
+    """``reads``, failing closed: after it raised, every call raises DecoderStateError."""
+    ending = Ending(what)
+    return FailClosed(_recorded(reads, ending), ending)
+
+
+def _recorded(reads: Iterator[bytes], ending: Ending) -> Generator[bytes, None, None]:
+    # One resume per read (64 KiB), not per frame: the chain hands the reads out.
+    try:
+        yield from reads
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -392,6 +420,11 @@ def _har_bodies(document: dict[str, Any]) -> tuple[list[Body], str]:
 
 def load_input(data: bytes, input_format: InputFormat | None = None) -> LoadedInput:
     """Read ``data`` as ``input_format``, or detect the format; raise :class:`InputFormatError`."""
+    if not isinstance(data, bytes):
+        raise InputTypeError(
+            f"load_input takes bytes, not a {type(data).__name__} (pass bytes(data); for a "
+            "file, open_input)"
+        )
     if input_format is None:
         fmt, note, ambiguous, decoded = _detect(data)
         if fmt in _WRAPPED:
@@ -497,7 +530,23 @@ def _read_some(file: BinaryIO, size: int) -> bytes:
     # read1 returns what one read of the pipe gives, so a live capture is decoded as it comes
     # instead of waiting for `size` bytes.
     read1 = getattr(file, "read1", None)
-    return bytes(read1(size) if read1 is not None else file.read(size))
+    return _bytes_read(read1(size) if read1 is not None else file.read(size))
+
+
+def _bytes_read(block: object) -> bytes:
+    if isinstance(block, bytes):
+        return block
+    if isinstance(block, bytearray | memoryview):
+        return bytes(block)
+    if block is None:
+        raise InputTypeError(
+            "the file's read() gave None: a non-blocking file with nothing ready; "
+            "open_input needs a blocking binary file"
+        )
+    raise InputTypeError(
+        f"the file's read() gave a {type(block).__name__}, not bytes: open the file in "
+        "binary mode ('rb')"
+    )
 
 
 def _file_size(file: BinaryIO) -> int | None:
@@ -655,6 +704,15 @@ def open_input(
         raise ConfigurationError(
             f"unknown input format {input_format!r}; choose one of {INPUT_FORMATS}"
         )
+    if not callable(getattr(file, "read", None)):
+        raise InputTypeError(
+            f"open_input takes a binary file object, not a {type(file).__name__} "
+            "(for bytes in memory, load_input)"
+        )
+    check_read_size(read_size, "open_input")
+    given: object = size  # typed int, but a caller may pass anything
+    if given is not None and (not isinstance(given, int) or isinstance(given, bool) or given < 0):
+        raise ConfigurationError(f"open_input: size must be an int >= 0 or None, not {size!r}")
     if size is None:
         size = _file_size(file)
     shown = f"{size:,} bytes, " if size is not None else ""
@@ -674,7 +732,7 @@ def open_input(
                 if input_format == "raw"
                 else f"raw bytes ({shown}starting with a valid prelude)"
             )
-            body = Body(b"", reads=_reads(bytes(head), file, read_size))
+            body = Body(b"", reads=streamed(_reads(bytes(head), file, read_size), "raw reads"))
             return LoadedInput("raw", (body,), note, detected=input_format is None)
     data = bytes(head)
     if ended:
@@ -687,14 +745,16 @@ def open_input(
     if fmt == "raw":
         why = "binary, but the first 12 bytes are not a valid event-stream prelude"
         note = f"raw bytes ({shown}{why})"
-        return LoadedInput("raw", (Body(b"", reads=_reads(data, file, read_size)),), note)
+        reads = streamed(_reads(data, file, read_size), "raw reads")
+        return LoadedInput("raw", (Body(b"", reads=reads),), note)
     if fmt in ("hex", "base64"):
-        reads = (_hex_reads if fmt == "hex" else _base64_reads)(data, file, read_size)
+        decoding = (_hex_reads if fmt == "hex" else _base64_reads)(data, file, read_size)
+        reads = streamed(decoding, f"{fmt} reads")
         given = input_format is not None
         note = f"{fmt} (as given)" if given else f"{fmt} text ({shown}decoded as it is read)"
         text_format: InputFormat = "hex" if fmt == "hex" else "base64"
         return LoadedInput(text_format, (Body(b"", reads=reads),), note, detected=not given)
-    rest = file.read(MAX_DOCUMENT_BYTES + 1 - len(data))
+    rest = _bytes_read(file.read(MAX_DOCUMENT_BYTES + 1 - len(data)))
     if len(data) + len(rest) > MAX_DOCUMENT_BYTES:
         what = "a JSON (HAR)" if fmt in ("har", "document") else f"a {fmt}"
         raise InputFormatError(

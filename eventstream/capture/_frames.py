@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from zlib import crc32
 
 from .._codec import Limits, check_prelude, decode_body
 from .._decoder import Decoder, Frame
-from .._errors import EventStreamError, TruncatedError
+from .._errors import EventStreamError, InputTypeError, TruncatedError
 from .._message import (
     DEFAULT_MAX_HEADERS_LENGTH,
     DEFAULT_MAX_PAYLOAD_LENGTH,
@@ -44,8 +44,9 @@ from ..bedrock import (
 )
 from ..bedrock._json import json_text, loads
 from ..bedrock.agent import STREAMS as _AGENT_STREAMS
+from ..bedrock.failclosed import Ending, FailClosed
 from ..sagemaker import STREAMS as _SAGEMAKER_STREAMS
-from ._formats import Body
+from ._formats import Body, check_read_size
 from ._text import anthropic_detail, converse_detail, preview_bytes
 
 __all__ = [
@@ -238,7 +239,8 @@ class CaptureDecoder:
     skipped to the next frame whose prelude and message checksums hold, and goes on.
 
     Memory is bounded by a read and the largest frame, whatever the body's size: frames are
-    handed out as they are decoded and not kept.
+    handed out as they are decoded and not kept. The iterations fail closed: after one
+    raised, every call raises :class:`~eventstream.DecoderStateError`.
     """
 
     def __init__(
@@ -251,6 +253,12 @@ class CaptureDecoder:
         read_size: int = _READ_SIZE,
         resync: bool = False,
     ) -> None:
+        if not isinstance(body, Body):
+            raise InputTypeError(
+                f"CaptureDecoder takes a capture.Body, not a {type(body).__name__} "
+                "(capture.Body(data) for bytes)"
+            )
+        check_read_size(read_size, "CaptureDecoder")
         self.body = body
         self.bedrock = bedrock
         self.on_progress = on_progress
@@ -297,33 +305,50 @@ class CaptureDecoder:
 
     def frames(self) -> Iterator[CapturedFrame]:
         """Yield each frame in order; raise the stream's fault after the frames before it."""
-        for item in self.items():
+        ending = Ending("CaptureDecoder.frames()")
+        return FailClosed(self._frames(ending), ending)
+
+    def _frames(self, ending: Ending) -> Generator[CapturedFrame, None, None]:
+        # _items records a failure in ``ending``, which follows this generator in the chain.
+        for item in self._items(ending):
             if isinstance(item, CapturedFrame):
                 yield item
 
     def items(self) -> Iterator[CapturedFrame | Gap]:
         """Like :meth:`frames`, with a :class:`Gap` for each run of bytes ``resync`` skipped."""
-        waiting: list[Frame | Gap] = []  # "auto": frames before the stream is known
+        ending = Ending("CaptureDecoder.items()")
+        return FailClosed(self._items(ending), ending)
+
+    def _items(self, ending: Ending) -> Generator[CapturedFrame | Gap, None, None]:
+        # The failure is recorded here, not by a generator around this one: that would cost
+        # a resume per frame.
         try:
-            for item in self._decoded():
-                if self.bedrock == "auto":
-                    waiting.append(item)
-                    if isinstance(item, Gap):
-                        continue
-                    if not self._settles(item):
-                        if len(waiting) < MAX_WAITING_FRAMES:
+            waiting: list[Frame | Gap] = []  # "auto": frames before the stream is known
+            try:
+                for item in self._decoded():
+                    if self.bedrock == "auto":
+                        waiting.append(item)
+                        if isinstance(item, Gap):
                             continue
-                        self.bedrock = False  # no event frame so far: not a Bedrock stream
+                        if not self._settles(item):
+                            if len(waiting) < MAX_WAITING_FRAMES:
+                                continue
+                            self.bedrock = False  # no event frame so far: not a Bedrock stream
+                        else:
+                            self.bedrock = self.reader.stream is not None
+                        yield from map(self._item, waiting)
+                        waiting.clear()
                     else:
-                        self.bedrock = self.reader.stream is not None
-                    yield from map(self._item, waiting)
-                    waiting.clear()
-                else:
-                    yield self._item(item)
-        except EventStreamError:
+                        yield self._item(item)
+            except EventStreamError:
+                yield from self._untyped(waiting)
+                raise
             yield from self._untyped(waiting)
+        except GeneratorExit:
             raise
-        yield from self._untyped(waiting)
+        except BaseException as exc:
+            ending.fail(exc)
+            raise
 
     def _settles(self, frame: Frame) -> bool:
         # Settled by the first event frame, whether its type names a stream or none.

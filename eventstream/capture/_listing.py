@@ -12,8 +12,14 @@ import re
 from typing import Literal
 
 from ._base import InputFormatError
+from ._compressed import MAX_DECOMPRESSED_SIZE
 
 __all__: list[str] = []
+
+#: The most bytes a listing may stand for. A ``*`` line repeats the line before it up to the
+#: next offset, so a 100-byte listing can claim terabytes (a "zip bomb" in text): it is
+#: refused, as a gzip input past the same size is.
+MAX_LISTED_SIZE = MAX_DECOMPRESSED_SIZE
 
 ListingKind = Literal["xxd", "hexdump"]
 
@@ -121,6 +127,11 @@ def parse_listing(data: bytes, kind: ListingKind) -> tuple[bytes, int]:
             if not previous or gap <= 0 or gap % len(previous):
                 raise fail(
                     f"after '*', offset {offset:#x} is not a whole number of repeated lines on"
+                )
+            if len(out) + gap > MAX_LISTED_SIZE:
+                raise fail(
+                    f"after '*', offset {offset:#x} claims {gap:,} bytes of repeated lines: the "
+                    f"listing would stand for more than {MAX_LISTED_SIZE >> 20} MiB, the most read"
                 )
             out += previous * (gap // len(previous))
             end = offset

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .._errors import EventStreamError
+from .._errors import EventStreamError, InputTypeError
 from ._exchange import Exchange, Timing
 from ._formats import Body
 from ._frames import CaptureDecoder, CapturedFrame, Decoded
@@ -111,6 +111,10 @@ def _output_tokens(decoded: Decoded) -> int | None:
 
 def timeline(decoded: Decoded) -> Timeline:
     """The frames of ``decoded`` along its body, with their arrival times when it has them."""
+    if not isinstance(decoded, Decoded):
+        raise InputTypeError(
+            f"timeline takes what decode_frames gives (a Decoded), not a {type(decoded).__name__}"
+        )
     typed = decoded.reassembled is not None
     exchange = decoded.body.exchange
     timing = exchange.timing if exchange is not None else None
@@ -230,6 +234,11 @@ class StreamInfo:
 def list_streams(bodies: Iterable[Body]) -> list[StreamInfo]:
     """The event streams among ``bodies``, each decoded once to count its frames (none kept:
     memory stays bounded by the largest frame)."""
+    given: object = bodies  # typed, but a caller may pass anything
+    if not isinstance(given, Iterable) or isinstance(given, bytes | bytearray | memoryview | str):
+        raise InputTypeError(
+            f"list_streams takes an iterable of capture.Body, not a {type(given).__name__}"
+        )
     found = []
     for position, body in enumerate(bodies):
         decoder = CaptureDecoder(body)
