@@ -44,12 +44,31 @@ class Console:
         """A line of text; any control character left in it is escaped, never sent raw."""
         self.stdout.write(escape_controls(line, keep="\t") + "\n")
 
-    def write_json(self, record: dict[str, Any]) -> None:
+    def write_json(self, record: dict[str, Any], *, large: bool = False) -> None:
         """A record as one line of strict JSON, whatever the encoding of stdout: ASCII with
-        escapes unless stdout is UTF-8, never NaN or Infinity, no control character raw."""
+        escapes unless stdout is UTF-8, never NaN or Infinity, no control character raw.
+
+        ``large`` (a reassembled answer: as big as the stream's text) writes it in the
+        encoder's pieces, never as one string joined and then copied twice more.
+        """
         if self._ascii_json is None:
             self._ascii_json = not _is_utf8(self.stdout)
         ascii_only = self._ascii_json
+        if large:
+            encoder = json.JSONEncoder(
+                ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"), default=repr
+            )
+            try:
+                pieces = encoder.iterencode(record)
+                first = next(pieces, "")  # a float that is not finite raises here or later
+            except ValueError:
+                pieces, first = encoder.iterencode(_finite(record)), ""
+            write = self.stdout.write
+            write(escape_json_controls(first))
+            for piece in pieces:
+                write(escape_json_controls(piece))
+            write("\n")
+            return
         try:
             line = json.dumps(
                 record, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"),

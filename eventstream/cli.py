@@ -428,7 +428,7 @@ def _decode_one(
                 record["reassembled"]["gaps"] = summary.gaps  # events may be missing
             if body.label is not None:
                 record["source"] = body.label
-            console.write_json(record)
+            console.write_json(record, large=True)
         if fault is not None:
             record = {"error": error_record(fault, summary.frames, summary.bytes)}
             if body.label is not None:

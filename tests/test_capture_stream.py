@@ -161,3 +161,35 @@ def test_summary_counts_stay_bounded_whatever_the_names() -> None:
         summary.add(frame, bedrock=False)
     assert len(summary.event_types) == MAX_NAMES + 1
     assert summary.event_types[OTHER_NAMES] == 50 and summary.frames == MAX_NAMES + 50
+
+
+def test_the_reassembled_record_is_written_in_pieces_not_copied_whole() -> None:
+    # The record is as big as the stream's text: it went out as one string, escaped into a
+    # second and joined with its newline into a third (about 6 times the text at the peak).
+    import io  # noqa: PLC0415
+    import tracemalloc  # noqa: PLC0415
+
+    from eventstream._console import Console  # noqa: PLC0415
+
+    text = "x" * 4_000_000
+
+    class Null(io.TextIOBase):
+        encoding = "utf-8"
+
+        def write(self, s: str) -> int:
+            return len(s)
+
+    out = io.StringIO()
+    Console(None, out, io.StringIO()).write_json({"reassembled": {"text": text}}, large=True)
+    assert (
+        out.getvalue() == json.dumps({"reassembled": {"text": text}}, separators=(",", ":")) + "\n"
+    )
+    console = Console(None, Null(), io.StringIO())
+    record = {"reassembled": {"text": text, "content": [{"text": text}]}}
+    tracemalloc.start()
+    try:
+        console.write_json(record, large=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * len(text), peak  # each piece once: no whole line, no copies of it
