@@ -67,6 +67,10 @@ def escape_json_controls(line: str) -> str:
     """A line of JSON with the control characters :func:`escape_controls` escapes written as
     JSON ``\\u`` escapes: the same JSON, safe on a terminal (and a lone surrogate, which
     no encoding can write, becomes the escape JSON allows for it)."""
+    # Nearly every line is ASCII, where JSON has escaped all but DEL already: two C scans
+    # (~0.2 us a KiB) instead of the pattern's (~6 us for a frame record).
+    if line.isascii() and "\x7f" not in line:
+        return line
     if _CONTROLS.search(line) is None:
         return line
     return _CONTROLS.sub(_json_escaped, line)
