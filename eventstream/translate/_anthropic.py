@@ -418,7 +418,10 @@ class BedrockToAnthropic:
                 block = self._open(converse, "redacted" if only_redacted else "thinking", out)
             if block.kind == "redacted":
                 if delta.redacted_content is not None:
-                    block.redacted = (block.redacted or bytearray()) + delta.redacted_content
+                    # Extended in place: a new buffer per piece is quadratic (h2 #474).
+                    if block.redacted is None:
+                        block.redacted = bytearray()
+                    block.redacted += delta.redacted_content
             else:
                 if delta.text is not None:
                     out.append(_thinking_delta(block.index, delta.text))

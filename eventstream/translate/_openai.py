@@ -14,7 +14,7 @@ import binascii
 import time
 import uuid
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .. import EventStreamError
@@ -65,8 +65,9 @@ class _Block:
 
     kind: str
     tool: int = -1
-    signature: str = ""
-    redacted: bytes | None = None
+    #: Pieces, joined at the stop: ``+=`` on an attribute copies the whole (quadratic).
+    signature: list[str] = field(default_factory=list)
+    redacted: bytearray | None = None
 
 
 class BedrockToOpenAI:
@@ -158,9 +159,11 @@ class BedrockToOpenAI:
                 if delta.text:
                     out.append(self._chunk(f"{{{self._reasoning_key}:{dumps(delta.text)}}}"))
                 if delta.signature is not None:
-                    block.signature += delta.signature
+                    block.signature.append(delta.signature)
                 if delta.redacted_content is not None:
-                    block.redacted = (block.redacted or b"") + delta.redacted_content
+                    if block.redacted is None:
+                        block.redacted = bytearray()
+                    block.redacted += delta.redacted_content
             # Citations, tool results, images: chat chunks have no place for them (lossy).
             return out
         out = []
@@ -208,8 +211,8 @@ class BedrockToOpenAI:
         if block.redacted is not None:
             data = base64.b64encode(block.redacted).decode("ascii")
             entry = {"type": "reasoning.encrypted", "data": data}
-        elif block.signature:
-            entry = {"type": "reasoning.text", "text": "", "signature": block.signature}
+        elif signature := "".join(block.signature):
+            entry = {"type": "reasoning.text", "text": "", "signature": signature}
         if entry is not None:
             # A dense index: the openai SDK merges list entries by it.
             entry["index"] = self._details
