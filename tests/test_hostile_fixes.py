@@ -10,9 +10,11 @@ wrong argument type is refused with the library's own error, never a ``TypeError
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
 import subprocess
+import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -21,8 +23,9 @@ from typing import Any
 import pytest
 
 import eventstream as es
+from eventstream import awslambda, capture, cli, sagemaker, translate
 from eventstream import bedrock as br
-from eventstream import capture, cli, translate
+from eventstream.bedrock import agent, engine
 from eventstream.bedrock import nova_sonic as ns
 
 
@@ -343,3 +346,64 @@ def test_open_input_small_read_sizes_still_read_hex(read_size: int) -> None:
     text = b"00" * (1 << 20) + b"0a"
     loaded = capture.open_input(io.BytesIO(text), "hex", read_size=read_size)
     assert b"".join(bytes(c) for c in loaded.bodies[0].chunks()) == bytes(1 << 20) + b"\n"
+
+
+# --- translate: one block's many pieces -----------------------------------------------------
+
+_R = br.ReasoningContentDelta
+_MANY_PIECES = {
+    "BedrockToAnthropic redacted": (translate.BedrockToAnthropic, _R(redacted_content=b"x" * 1000)),
+    "BedrockToOpenAI redacted": (translate.BedrockToOpenAI, _R(redacted_content=b"x" * 1000)),
+    "BedrockToOpenAI signature": (translate.BedrockToOpenAI, _R(signature="s" * 1000)),
+}
+
+
+def _translate_pieces(make: Callable[[], Any], delta: Any, count: int) -> tuple[float, bytes]:
+    translator = make()
+    event = br.ContentBlockDelta(content_block_index=0, delta=delta)
+    start = time.perf_counter()
+    written = [*translator.feed(br.MessageStart(role="assistant"))]
+    for _ in range(count):
+        written += translator.feed(event)
+    written += translator.feed(br.ContentBlockStop(content_block_index=0))
+    return time.perf_counter() - start, b"".join(written)
+
+
+@pytest.mark.parametrize("name", sorted(_MANY_PIECES))
+def test_many_pieces_of_one_block_take_linear_time(name: str) -> None:
+    # Before: a new buffer per piece (bytes + bytes, str += on an attribute): 8,000 pieces
+    # of 1 KB took 7.7 s (64 GB copied), a hostile upstream's DoS. Linear, they take ~0.15 s;
+    # the bound leaves room for a loaded machine. (A ratio of two sizes is not used: the
+    # stop's one pass over megabytes does not scale with the pieces' count alone.)
+    make, delta = _MANY_PIECES[name]
+    seconds, out = _translate_pieces(make, delta, 8000)
+    assert seconds < 2.5, f"{seconds:.3f} s for 8,000 pieces of 1 KB"
+    whole = delta.redacted_content or delta.signature.encode()
+    carried = base64.b64encode(whole * 8000) if delta.redacted_content else whole * 8000
+    assert carried in out  # every piece, once, in order
+
+
+# --- the service layers' decode_event -------------------------------------------------------
+
+_SERVICES = {"agent": agent, "awslambda": awslambda, "sagemaker": sagemaker}
+
+
+@pytest.mark.parametrize("argument", [None, b"\x00", "event", 3], ids=repr)
+@pytest.mark.parametrize("service", sorted(_SERVICES))
+def test_service_decode_event_refuses_what_is_not_a_message(service: str, argument: Any) -> None:
+    # Before: AttributeError ('bytes' object has no attribute 'headers').
+    with pytest.raises(es.InputTypeError):
+        _SERVICES[service].decode_event(argument)
+
+
+@pytest.mark.parametrize("service", sorted(_SERVICES))
+def test_service_reader_refuses_what_is_not_a_message(service: str) -> None:
+    reader = engine.ServiceReader(_SERVICES[service].STREAMS)  # "auto": settles first
+    with pytest.raises(es.InputTypeError):
+        reader.read(b"\x00")  # type: ignore[arg-type]
+
+
+def test_service_decode_event_still_reads_a_message() -> None:
+    message = es.Message({":message-type": "event", ":event-type": "PayloadPart"}, b"hi")
+    event = sagemaker.decode_event(message)
+    assert getattr(event, "bytes", None) == b"hi"

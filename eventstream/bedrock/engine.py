@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._decoder import Frame
-from .._errors import ConfigurationError, EncodeError
+from .._errors import ConfigurationError, EncodeError, InputTypeError
 from .._headers import HeaderValue
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_mapped, iter_mapped
 from .._message import Message, message_from_wire
@@ -159,8 +159,12 @@ def decode(
     exceptions are returned, names outside the union kept whole in ``UnknownEvent`` /
     ``UnknownException`` (or refused with ``strict``), a payload that does not fit raises
     ``BedrockPayloadError``."""
-    headers = message.headers
-    message_type = headers.get(":message-type")
+    try:
+        headers = message.headers
+        message_type = headers.get(":message-type")
+    except AttributeError:
+        # Caught, not checked first: a try costs nothing on the per-event path.
+        raise _not_a_message(message) from None
     if message_type == "event":
         name = headers.get(":event-type")
         if type(name) is not str:
@@ -207,6 +211,13 @@ def decode(
         )
     value = headers.get(":event-type")
     return UnknownEvent(value if isinstance(value, str) else "", message, _name(union, None))
+
+
+def _not_a_message(value: object) -> InputTypeError:
+    return InputTypeError(
+        f"a service's decode_event takes an eventstream.Message, not a {type(value).__name__} "
+        "(eventstream.decode(data) gives one from a frame's bytes)"
+    )
 
 
 def _name(union: ServiceStream | None, default: str | None = "(any)") -> Any:
@@ -322,8 +333,11 @@ class ServiceReader:
 
     def settle(self, message: Message) -> None:
         """Settle ``"auto"`` if ``message`` is the stream's first event frame."""
-        if not self._auto or message.headers.get(":message-type") != "event":
-            return
+        try:
+            if not self._auto or message.headers.get(":message-type") != "event":
+                return
+        except AttributeError:
+            raise _not_a_message(message) from None
         name = message.headers.get(":event-type")
         if not isinstance(name, str):
             return
