@@ -134,11 +134,15 @@ class SSEDecoder:
             data = data[1:]
             self._offset += 1
         self._cr = False
+        # What the buffer held is an unfinished line, with no line ending: the search starts
+        # after it. (From the start, one long line fed a byte at a time was quadratic.)
+        scan = len(buffer)
         buffer += data
         if not self._started:
             if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
                 return  # could still be a byte order mark
             self._started = True
+            scan = 0
             if buffer.startswith(_BOM):
                 del buffer[: len(_BOM)]
                 self._offset += len(_BOM)
@@ -146,8 +150,8 @@ class SSEDecoder:
         size = len(buffer)
         while True:
             # The next line ending: LF, CR, or CRLF, whichever comes first.
-            lf = buffer.find(b"\n", start)
-            cr = buffer.find(b"\r", start, lf if lf >= 0 else size)
+            lf = buffer.find(b"\n", scan)
+            cr = buffer.find(b"\r", scan, lf if lf >= 0 else size)
             end = cr if cr >= 0 else lf
             if end < 0:
                 break
@@ -159,7 +163,7 @@ class SSEDecoder:
                 break
             width = 2 if cr >= 0 and buffer[cr + 1 : cr + 2] == b"\n" else 1
             self._line(bytes(buffer[start:end]), self._offset + start, events)
-            start = end + width
+            start = scan = end + width
         if start:
             del buffer[:start]
             self._offset += start
