@@ -841,12 +841,6 @@ def test_parse_faults_takes_any_ascii_digit_spec(spec: str) -> None:
             _ = fault.seconds if fault.kind == "stall" else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock._faults: str.isdigit() accepts Unicode digits ('²') and numbers past "
-    "int()'s 4300 digits, then int() raises ValueError (_number, Fault._check_value http, "
-    "Fault._integer); the header reaches it percent-encoded",
-)
 @pytest.mark.parametrize(
     "spec",
     ["cut@²:1", "cut@1:²", "http=²00", "http=%C2%B2", "fragment=random,seed=%C2%B2",
@@ -855,6 +849,9 @@ def test_parse_faults_takes_any_ascii_digit_spec(spec: str) -> None:
     ids=lambda s: s[:24],
 )  # fmt: skip
 def test_parse_faults_number_escapes(spec: str) -> None:
+    # Found by this file: mock._faults: str.isdigit() accepts Unicode digits ('²') and numbers
+    # past int()'s 4300 digits, then int() raises ValueError (_number, Fault._check_value http,
+    # Fault._integer); the header reaches it percent-encoded; fixed in 6af7021.
     with pytest.raises(mock.FaultSpecError):
         mock.parse_faults(spec)
 
@@ -910,15 +907,13 @@ _MOCK_WRONG_TYPES: dict[str, Callable[[], Any]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock: wrong argument types escape as AttributeError/TypeError/ValueError/"
-    "OverflowError (parse_faults, as_faults, Fault, MockServer's captures/script/faults/"
-    "journal/seed/port, Script, stream_of, plan_stream's zip(strict=True), plan_error)",
-)
 @pytest.mark.parametrize("name", sorted(_MOCK_WRONG_TYPES))
 @pytest.mark.usefixtures("collect_leaks")
 def test_mock_wrong_argument_types(name: str) -> None:
+    # Found by this file: mock: wrong argument types escape as
+    # AttributeError/TypeError/ValueError/OverflowError (parse_faults, as_faults, Fault,
+    # MockServer's captures/script/faults/journal/seed/port, Script, stream_of, plan_stream's
+    # zip(strict=True), plan_error); fixed in 6af7021.
     try:
         _MOCK_WRONG_TYPES[name]()
     except es.EventStreamError:
@@ -950,17 +945,15 @@ def test_fault_option_with_a_lone_surrogate(call: Callable[[mock.Fault], Any]) -
     ours(call, fault)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.Timing takes first_event=inf (and events_per_second=1e-300: gaps of 1e300 s): "
-    "every response then stalls for ever; `eventstream serve --first-event inf` serves so",
-)
 @pytest.mark.parametrize(
     "timing",
     [{"first_event": float("inf")}, {"events_per_second": 1e-300}, {"speed": 1e-300}],
     ids=["first-event-inf", "rate-1e-300", "speed-1e-300"],
 )
 def test_timing_that_claims_for_ever(timing: dict[str, float]) -> None:
+    # Found by this file: mock.Timing takes first_event=inf (and events_per_second=1e-300: gaps of
+    # 1e300 s): every response then stalls for ever; `eventstream serve --first-event inf` serves
+    # so; fixed in 6af7021.
     made = ours(mock.Timing, **timing)
     delays = made.delays(3, [1.0], random.Random(0)) if made is not None else []
     delays += made.delays(3, None, random.Random(0)) if made is not None else []
@@ -1004,22 +997,20 @@ def test_parse_head_takes_any_ascii_head(head: bytes) -> None:
         assert all(name == name.lower() for name, _ in request.headers)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock._http.parse_head: the request line regex `\\S+` takes non-ASCII bytes, then "
-    "match[2].decode('ascii') raises UnicodeDecodeError",
-)
 @pytest.mark.parametrize(
     "head", [b"POST /model/\xff/converse HTTP/1.1\r\nHost: x", b"GET /\xc3\xa9 HTTP/1.1"]
 )
 def test_parse_head_non_ascii_target(head: bytes) -> None:
+    # Found by this file: mock._http.parse_head: the request line regex `\\S+` takes non-ASCII
+    # bytes, then match[2].decode('ascii') raises UnicodeDecodeError; fixed in 6af7021.
     with pytest.raises(mock.BadRequest):
         mock.parse_head(head)
 
 
-@pytest.mark.xfail(strict=True, reason="mock.parse_head: a str or None head escapes as TypeError")
 @pytest.mark.parametrize("head", ["GET / HTTP/1.1\r\nHost: x", None])
 def test_parse_head_wrong_types(head: Any) -> None:
+    # Found by this file: mock.parse_head: a str or None head escapes as TypeError; fixed in
+    # 6af7021.
     with pytest.raises(es.EventStreamError):
         mock.parse_head(head)
 
@@ -1045,12 +1036,6 @@ def test_script_from_json_takes_any_json(document: Any) -> None:
                 br.decode_event(message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.Script.messages: a lone surrogate (valid JSON '\\ud800') in a tool name, "
-    "tool input or model raises UnicodeEncodeError in _json(...).encode(); the server thread "
-    "dies on it",
-)
 @pytest.mark.parametrize(
     "document",
     [{"tool_calls": [{"name": "\udc00", "input": {}}]}, {"model": "\ud800"},
@@ -1058,27 +1043,25 @@ def test_script_from_json_takes_any_json(document: Any) -> None:
     ids=["tool-name", "model", "tool-input"],
 )  # fmt: skip
 def test_script_with_a_lone_surrogate(document: dict[str, Any]) -> None:
+    # Found by this file: mock.Script.messages: a lone surrogate (valid JSON '\\ud800') in a tool
+    # name, tool input or model raises UnicodeEncodeError in _json(...).encode(); the server
+    # thread dies on it; fixed in 6af7021.
     script = mock.script_from_json(json.loads(json.dumps(document)), "script.json")
     for stream in ("converse", "invoke"):
         ours(script.messages, stream, mock.Timing(), random.Random(0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.Script.messages('invoke'): input_tokens=10**5000 raises ValueError (int "
-    "max str digits) from json.dumps in mock._script._json; on 'converse' it is EncodeError",
-)
 def test_script_with_a_count_past_int_max_str_digits() -> None:
+    # Found by this file: mock.Script.messages('invoke'): input_tokens=10**5000 raises ValueError
+    # (int max str digits) from json.dumps in mock._script._json; on 'converse' it is EncodeError;
+    # fixed in 6af7021.
     script = mock.Script(input_tokens=10**5000)
     ours(script.messages, "invoke", mock.Timing(), random.Random(0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.Script.messages: a tool input nested 10,000 deep (built in Python) raises "
-    "RecursionError in json.dumps",
-)
 def test_script_with_a_deep_tool_input() -> None:
+    # Found by this file: mock.Script.messages: a tool input nested 10,000 deep (built in Python)
+    # raises RecursionError in json.dumps; fixed in 6af7021.
     script = mock.Script(tool_calls=(mock.ToolCall("f", deep_object(10_000)),))
     ours(script.messages, "invoke", mock.Timing(), random.Random(0))
 
@@ -1104,14 +1087,11 @@ def test_load_recordings_takes_damaged_captures(data: bytes) -> None:
         assert all(d >= 0 for d in recording.delays or ())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.load_recordings: a HAR entry's timings.wait of 1e400 (json.loads reads it "
-    "as inf) becomes a recorded delay of inf s: the server then stalls that response for "
-    "ever (MockServer._wait with an infinite deadline)",
-)
 @pytest.mark.parametrize("wait", [b"1e400", b"1e300"])
 def test_load_recordings_har_timing_claims(wait: bytes) -> None:
+    # Found by this file: mock.load_recordings: a HAR entry's timings.wait of 1e400 (json.loads
+    # reads it as inf) becomes a recorded delay of inf s: the server then stalls that response for
+    # ever (MockServer._wait with an infinite deadline); fixed in 6af7021.
     har = (DATA / "invoke.mitmproxy.har").read_bytes()
     har = har.replace(b'"wait": ', b'"wait": ' + wait + b', "was": ', 1)
     recordings = ours(mock.load_recordings, har, "capture.har")
@@ -1120,10 +1100,10 @@ def test_load_recordings_har_timing_claims(wait: bytes) -> None:
     assert all(0 <= d <= 3600 for d in delays), delays
 
 
-@pytest.mark.xfail(strict=True, reason="mock.load_recordings: str or None data escapes as "
-                   "TypeError/AttributeError")  # fmt: skip
 @pytest.mark.parametrize("data", ["{}", None])
 def test_load_recordings_wrong_types(data: Any) -> None:
+    # Found by this file: mock.load_recordings: str or None data escapes as
+    # TypeError/AttributeError; fixed in 6af7021.
     with pytest.raises(es.EventStreamError):
         mock.load_recordings(data, "capture")
 
@@ -1254,16 +1234,13 @@ _ESCAPES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MockServer: the connection thread dies with a traceback and no answer "
-    "(UnicodeDecodeError from parse_head on a non-ASCII target; ValueError from parse_faults "
-    "on a Unicode or >4300-digit number in x-eventstream-fault)",
-)
 @pytest.mark.parametrize("name", sorted(_ESCAPES))
 def test_server_answers_4xx_to_requests_that_escape(
     server: mock.MockServer, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
+    # Found by this file: MockServer: the connection thread dies with a traceback and no answer
+    # (UnicodeDecodeError from parse_head on a non-ASCII target; ValueError from parse_faults on a
+    # Unicode or >4300-digit number in x-eventstream-fault); fixed in 6af7021.
     errors = _ThreadErrors(monkeypatch)
     answer = _exchange(server.port, _ESCAPES[name])
     _settle(errors, answer)
@@ -1290,12 +1267,10 @@ def test_server_takes_drawn_requests(head: bytes, body: bytes) -> None:
     assert seen == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MockServer with a script whose model holds a lone surrogate (valid JSON): the "
-    "connection thread dies with UnicodeEncodeError (Script.messages) and sends nothing",
-)
 def test_server_with_a_surrogate_script_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by this file: MockServer with a script whose model holds a lone surrogate (valid
+    # JSON): the connection thread dies with UnicodeEncodeError (Script.messages) and sends
+    # nothing; fixed in 6af7021.
     errors = _ThreadErrors(monkeypatch)
     script = mock.script_from_json(json.loads('{"model": "\\ud800"}'), "script.json")
     with mock.MockServer(script=script, idle_timeout=1.0) as running:
@@ -1308,13 +1283,11 @@ def test_server_with_a_surrogate_script_answers(monkeypatch: pytest.MonkeyPatch)
     assert answer.startswith(b"HTTP/1.1 ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock.read_journal: a journal file that is not UTF-8 raises UnicodeDecodeError "
-    "(Path.read_text), a line nested 100,000 deep RecursionError (only ValueError is caught)",
-)
 @pytest.mark.parametrize("data", [b"\xff\xfe{}\n", b"[" * 100_000 + b"\n"], ids=["latin", "deep"])
 def test_read_journal_of_hostile_files(tmp_path: Path, data: bytes) -> None:
+    # Found by this file: mock.read_journal: a journal file that is not UTF-8 raises
+    # UnicodeDecodeError (Path.read_text), a line nested 100,000 deep RecursionError (only
+    # ValueError is caught); fixed in 6af7021.
     path = tmp_path / "journal.jsonl"
     path.write_bytes(data)
     with pytest.raises(es.EventStreamError):
@@ -1449,16 +1422,13 @@ _SERVE_ESCAPES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventstream serve: a traceback escapes cli.main: ValueError (parse_faults, "
-    "Unicode or >4300-digit numbers), OverflowError (bind() on --port 99999 or -1), "
-    "RecursionError (--tool JSON nested deep: mock.cli._script catches ValueError only), "
-    "MemoryError (a squeezed xxd capture, capture._listing)",
-)
 @pytest.mark.parametrize("name", sorted(_SERVE_ESCAPES))
 @pytest.mark.usefixtures("collect_leaks")
 def test_serve_cli_hostile_arguments_that_escape(tmp_path: Path, name: str) -> None:
+    # Found by this file: eventstream serve: a traceback escapes cli.main: ValueError
+    # (parse_faults, Unicode or >4300-digit numbers), OverflowError (bind() on --port 99999 or
+    # -1), RecursionError (--tool JSON nested deep: mock.cli._script catches ValueError only),
+    # MemoryError (a squeezed xxd capture, capture._listing); fixed in 6af7021 and ae8c550.
     code, _ = _serve_cli(_with_files(_SERVE_ESCAPES[name], _serve_files(tmp_path)))
     assert code == 2
 
@@ -1606,25 +1576,20 @@ _SQUEEZED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capture._listing.parse_listing: after '*' the next offset's gap is filled with "
-    "`previous * (gap // len(previous))`, unbounded: a 100-byte listing claiming 16 TiB "
-    "raises MemoryError (0x7ffffff0 allocates 2 GiB); no limit like MAX_DECOMPRESSED_SIZE",
-)
 @pytest.mark.parametrize("given_format", [True, False], ids=["given", "detected"])
 @pytest.mark.parametrize("kind", sorted(_SQUEEZED))
 def test_squeezed_listing_claiming_terabytes(kind: str, given_format: bool) -> None:
+    # Found by this file: capture._listing.parse_listing: after '*' the next offset's gap is
+    # filled with `previous * (gap // len(previous))`, unbounded: a 100-byte listing claiming 16
+    # TiB raises MemoryError (0x7ffffff0 allocates 2 GiB); no limit like MAX_DECOMPRESSED_SIZE;
+    # fixed in ae8c550.
     with pytest.raises(es.EventStreamError):
         capture.load_input(_SQUEEZED[kind], kind if given_format else None)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="eventstream decode of a 100-byte squeezed xxd listing claiming 16 TiB: "
-    "MemoryError escapes cli.main (capture._listing.parse_listing)",
-)
 def test_cli_decode_of_a_squeezed_listing(tmp_path: Path) -> None:
+    # Found by this file: eventstream decode of a 100-byte squeezed xxd listing claiming 16 TiB:
+    # MemoryError escapes cli.main (capture._listing.parse_listing); fixed in ae8c550.
     path = tmp_path / "squeezed.xxd"
     path.write_bytes(_SQUEEZED["xxd"])
     _decode_cli(path, ["--json"])
@@ -1662,26 +1627,22 @@ _CAPTURE_WRONG_TYPES: dict[str, Callable[[], Any]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capture: wrong argument types escape as TypeError/AttributeError/ValueError "
-    "(load_input of str, None, memoryview or bytearray; open_input of None or a read() "
-    "giving str/None, size='x'; decode_frames/timeline/list_streams of None)",
-)
 @pytest.mark.parametrize("name", sorted(_CAPTURE_WRONG_TYPES))
 def test_capture_wrong_argument_types(name: str) -> None:
+    # Found by this file: capture: wrong argument types escape as
+    # TypeError/AttributeError/ValueError (load_input of str, None, memoryview or bytearray;
+    # open_input of None or a read() giving str/None, size='x';
+    # decode_frames/timeline/list_streams of None); fixed in ae8c550.
     with pytest.raises(es.EventStreamError):
         _CAPTURE_WRONG_TYPES[name]()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capture.open_input: read_size is not checked: 0 raises ValueError (range() "
-    "step 0 in the hex reader), -1 is taken and 2 MiB of valid hex text reads as 'an odd "
-    "number of hex digits' (the events() functions refuse both with ConfigurationError)",
-)
 @pytest.mark.parametrize("read_size", [0, -1])
 def test_open_input_read_size(read_size: int) -> None:
+    # Found by this file: capture.open_input: read_size is not checked: 0 raises ValueError
+    # (range() step 0 in the hex reader), -1 is taken and 2 MiB of valid hex text reads as 'an odd
+    # number of hex digits' (the events() functions refuse both with ConfigurationError); fixed in
+    # ae8c550.
     try:
         chunks = _chunks_of_hex(read_size)
     except es.ConfigurationError:
@@ -2023,11 +1984,6 @@ def _hex_chunks(tail: bytes) -> Iterator[bytes]:
     return iter(loaded.bodies[0].chunks())
 
 
-def _failing(reason: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-_STAYS_FAILED = "after raising, next() stops (StopIteration): a consumer that goes on sees a "
 _ITERATORS = [
     pytest.param(lambda: es.iter_messages([_BAD_PRELUDE]), id="es.iter_messages"),
     pytest.param(lambda: br.events([_CUT_FRAME], stream="auto"), id="bedrock.events"),
@@ -2035,15 +1991,14 @@ _ITERATORS = [
         pytest.param(lambda m=module: m.events([_BAD_PRELUDE]), id=f"{name}.events")
         for name, module in sorted(_SERVICES.items())
     ),
+    # Found by this file (a clean end after the error); fixed in c3af0ad.
     pytest.param(
         lambda: translate.from_anthropic([b"data: {bad\n\n", b"data: {}\n\n"]),
         id="translate.from_anthropic",
-        marks=_failing(_STAYS_FAILED + "clean end (translate.from_anthropic, a generator)"),
     ),
     pytest.param(
         lambda: translate.from_openai([b"data: {bad\n\n", b"data: {}\n\n"]),
         id="translate.from_openai",
-        marks=_failing(_STAYS_FAILED + "clean end (translate.from_openai, a generator)"),
     ),
     # Found by this file (input_events went on past a failure, output_events ended
     # cleanly); fixed in 6042e12.
@@ -2055,15 +2010,14 @@ _ITERATORS = [
         lambda: ns.output_events([br.Chunk(bytes=b"not json"), br.Chunk(bytes=b"{}")]),
         id="nova_sonic.output_events",
     ),
+    # Found by this file (a clean end after the error); fixed in ae8c550.
     pytest.param(
         lambda: _hex_chunks(b"zz"),
         id="capture.open_input(hex).chunks",
-        marks=_failing(_STAYS_FAILED + "clean end (capture._formats._hex_reads, a generator)"),
     ),
     pytest.param(
         lambda: iter(capture.CaptureDecoder(capture.Body(_BAD_PRELUDE)).frames()),
         id="capture.CaptureDecoder.frames",
-        marks=_failing(_STAYS_FAILED + "clean end (CaptureDecoder.frames, a generator)"),
     ),
 ]
 
