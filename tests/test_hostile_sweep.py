@@ -825,6 +825,17 @@ _SPECS = st.one_of(
     st.lists(_FAULT_PIECES | _ASCII_DIGITS, max_size=12).map("".join),
 )
 
+_VALID_FAULTS = st.sampled_from(
+    ["exception=throttlingException", "exception=modelStreamErrorException,original-status=999,"
+     "original-message=%00", "error-frame,code=%00,message=%ff", "cut@{n}:1", "cut@{n}:999999999",
+     "disconnect@{n}", "corrupt=prelude-crc@{n}", "corrupt=message-crc@{n}",
+     "corrupt=length@{n},by=-1048576", "corrupt=length@{n},by=1048576", "fragment=bytes",
+     "fragment=random,seed={n},max=1", "stall=0@{n}", "unknown-event@{n},name=%ff",
+     "violation=duplicate-start@{n}", "violation=delta-before-start@{n}",
+     "violation=missing-stop@{n}", "http=599,type=throttlingException,message=%00",
+     "body=json", "body=html,message=%ff", "body=sse"]
+)  # fmt: skip
+
 
 @SWEEP
 @given(_SPECS)
@@ -1248,18 +1259,46 @@ def test_server_answers_4xx_to_requests_that_escape(
     assert 400 <= _status(answer) < 500
 
 
-@FEW
-@given(request_heads(), st.binary(max_size=40))
-def test_server_takes_drawn_requests(head: bytes, body: bytes) -> None:
+_ANY_TARGET = st.sampled_from(["/model/m/", "/model/%ff/", "/"]).flatmap(
+    lambda prefix: st.sampled_from(
+        ["converse-stream", "invoke-with-response-stream", "converse", "invoke", "x"]
+    ).map(lambda op: prefix + op)
+) | st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), min_size=1, max_size=30)
+#: Fault specs a header may carry, none of them a stall (a hang, by request).
+_HEADER_SPECS = st.one_of(
+    st.lists(st.tuples(_VALID_FAULTS, st.integers(0, 40)), max_size=3).map(
+        lambda drawn: ";".join(t.replace("{n}", str(n)) for t, n in drawn)
+    ),
+    _SPECS,
+).filter(lambda spec: "stall" not in spec)
+
+
+@st.composite
+def served_requests(draw: st.DrawFn) -> bytes:
+    """A request to a served operation (or not), with a drawn fault header."""
+    head = draw(request_heads(_ANY_TARGET))
+    if draw(st.booleans()):
+        spec = draw(_HEADER_SPECS).encode("utf-8")
+        head += b"\r\n" + mock.FAULT_HEADER.encode() + b": " + spec
+    body = draw(st.binary(max_size=20))
+    if draw(st.booleans()):
+        head += b"\r\nHost: x\r\nContent-Length: %d" % len(body)
+    return head + b"\r\n\r\n" + body
+
+
+@SWEEP
+@given(served_requests() | st.tuples(request_heads(), st.binary(max_size=40)).map(
+    lambda drawn: drawn[0] + b"\r\n\r\n" + drawn[1]))  # fmt: skip
+def test_server_takes_drawn_requests(request: bytes) -> None:
     # Hypothesis and function-scoped fixtures do not mix: a server and a hook per run.
     seen: list[str] = []
     hook = threading.excepthook
     threading.excepthook = lambda args: seen.append(f"{args.exc_type.__name__}")
     try:
         with mock.MockServer(idle_timeout=1.0, seed=2) as running:
-            if b"stall" in head.lower():
-                head = head.replace(b"stall", b"st4ll")  # a stall is a hang by request
-            answer = _exchange(running.port, head + b"\r\n\r\n" + body)
+            if b"stall" in request.lower():
+                request = request.replace(b"stall", b"st4ll")  # a stall is a hang by request
+            answer = _exchange(running.port, request)
             assert answer == b"" or answer.startswith(b"HTTP/1.1 ")
             _still_serves(running.port)
     finally:
@@ -1298,16 +1337,6 @@ _PLANNED = {
     stream: tuple(es.Decoder().feed(sample_bytes(name)))
     for stream, name in (("invoke", "claude_invoke_tool_use"), ("converse", "converse_tool_use"))
 }
-_VALID_FAULTS = st.sampled_from(
-    ["exception=throttlingException", "exception=modelStreamErrorException,original-status=999,"
-     "original-message=%00", "error-frame,code=%00,message=%ff", "cut@{n}:1", "cut@{n}:999999999",
-     "disconnect@{n}", "corrupt=prelude-crc@{n}", "corrupt=message-crc@{n}",
-     "corrupt=length@{n},by=-1048576", "corrupt=length@{n},by=1048576", "fragment=bytes",
-     "fragment=random,seed={n},max=1", "stall=0@{n}", "unknown-event@{n},name=%ff",
-     "violation=duplicate-start@{n}", "violation=delta-before-start@{n}",
-     "violation=missing-stop@{n}", "http=599,type=throttlingException,message=%00",
-     "body=json", "body=html,message=%ff", "body=sse"]
-)  # fmt: skip
 
 
 @SWEEP
