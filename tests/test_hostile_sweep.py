@@ -977,12 +977,13 @@ def test_timing_that_claims_for_ever(timing: dict[str, float]) -> None:
 
 _TOKENS = st.text("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
                   min_size=1, max_size=20)  # fmt: skip
-_ASCII_TARGET = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
-                        max_size=40)  # fmt: skip
+# Any byte but white space in the target (non-ASCII ones escaped parse_head before 6af7021).
+_TARGETS = st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), min_size=1,
+                   max_size=40)  # fmt: skip
 
 
 @st.composite
-def request_heads(draw: st.DrawFn, target: st.SearchStrategy[str] = _ASCII_TARGET) -> bytes:
+def request_heads(draw: st.DrawFn, target: st.SearchStrategy[str] = _TARGETS) -> bytes:
     """HTTP request heads, near enough to valid to pass the first checks."""
     method = draw(st.sampled_from(["POST", "GET", "PUT", "post", "P0ST", ""]))
     version = draw(st.sampled_from(["1.1", "1.0", "2.0", "1.1 ", "1"]))
@@ -1004,7 +1005,7 @@ def request_heads(draw: st.DrawFn, target: st.SearchStrategy[str] = _ASCII_TARGE
 @example(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2")
 @example(b"POST / HTTP/1.1\r\n" + b"X: y\r\n" * 101)
 @example(b"POST /" + b"a" * (65 << 10) + b" HTTP/1.1")
-def test_parse_head_takes_any_ascii_head(head: bytes) -> None:
+def test_parse_head_takes_any_head(head: bytes) -> None:
     request = ours(mock.parse_head, head)
     if request is not None:
         assert 0 <= request.content_length <= mock.MAX_BODY_BYTES
