@@ -14,7 +14,7 @@ import binascii
 import time
 import uuid
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import EventStreamError
@@ -66,7 +66,8 @@ class _Block:
     kind: str
     tool: int = -1
     #: Pieces, joined at the stop: ``+=`` on an attribute copies the whole (quadratic).
-    signature: list[str] = field(default_factory=list)
+    #: ``None`` until one comes: a text delta builds a _Block, and a list each is per event.
+    signature: list[str] | None = None
     redacted: bytearray | None = None
 
 
@@ -159,6 +160,8 @@ class BedrockToOpenAI:
                 if delta.text:
                     out.append(self._chunk(f"{{{self._reasoning_key}:{dumps(delta.text)}}}"))
                 if delta.signature is not None:
+                    if block.signature is None:
+                        block.signature = []
                     block.signature.append(delta.signature)
                 if delta.redacted_content is not None:
                     if block.redacted is None:
@@ -211,7 +214,7 @@ class BedrockToOpenAI:
         if block.redacted is not None:
             data = base64.b64encode(block.redacted).decode("ascii")
             entry = {"type": "reasoning.encrypted", "data": data}
-        elif signature := "".join(block.signature):
+        elif signature := "".join(block.signature or ()):
             entry = {"type": "reasoning.text", "text": "", "signature": signature}
         if entry is not None:
             # A dense index: the openai SDK merges list entries by it.
