@@ -2074,6 +2074,25 @@ def test_async_iterators_that_failed_stay_failed(service: str) -> None:
     asyncio.run(run())
 
 
+_NOVA_ORDER_WRONG_TYPES = {
+    f"{function.__name__}({shown})": (lambda f=function, a=arg: f(a))
+    for function in (ns.check_input_order, ns.check_output_order, ns.input_violations,
+                     ns.output_violations, ns.transcribe)
+    for shown, arg in (("None", None), ("5", 5))
+}  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="nova_sonic order checks and transcribe on a non-iterable (None, 5): TypeError "
+    "'not iterable' (input_events/output_events refuse the same with InputTypeError)",
+)
+@pytest.mark.parametrize("name", sorted(_NOVA_ORDER_WRONG_TYPES))
+def test_nova_sonic_order_checks_wrong_types(name: str) -> None:
+    with pytest.raises(es.EventStreamError):
+        _NOVA_ORDER_WRONG_TYPES[name]()
+
+
 # --- the strategies' streams, through every new reader ------------------------------------------
 
 
