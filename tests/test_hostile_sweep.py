@@ -1704,7 +1704,9 @@ def _decode_cli(path: Path, flags: list[str]) -> tuple[int, str]:
 _CLI_FLAGS = st.sampled_from(
     [["--json"], ["--table"], ["--summary"], ["--bedrock", "--json"], ["--bedrock", "--table"],
      ["--json", "--resync"], ["--summary", "--resync"], ["--to", "anthropic"],
-     ["--to", "openai"], ["--stream", "agent"], ["--stream", "sagemaker"],
+     ["--to", "openai"], ["--to", "anthropic", "--resync"], ["--to", "openai", "--resync"],
+     ["--to", "anthropic", "--stream", "converse"], ["--to", "openai", "--stream", "invoke"],
+     ["--stream", "agent"], ["--stream", "sagemaker"], ["--stream", "bidirectional-output"],
      ["--stream", "lambda"], ["--stream", "converse", "--summary"]]
 )  # fmt: skip
 
