@@ -144,6 +144,21 @@ def test_nova_sonic_iterators_refuse_what_is_not_an_iterable_of_chunks(
         list(function(argument))
 
 
+@pytest.mark.parametrize(
+    "function",
+    [ns.check_input_order, ns.check_output_order, ns.input_violations, ns.output_violations,
+     ns.transcribe],
+    ids=lambda f: f.__name__,
+)  # fmt: skip
+@pytest.mark.parametrize("argument", [None, 5, "sessionEnd"], ids=repr)
+def test_nova_sonic_order_checks_refuse_what_is_not_an_iterable_of_events(
+    function: Callable[[Any], Any], argument: Any
+) -> None:
+    # Before: TypeError 'not iterable' (and a str was read as events, one per character).
+    with pytest.raises(es.InputTypeError):
+        function(argument)
+
+
 # --- capture: squeezed listings -------------------------------------------------------------
 
 # '*' repeats the line before it up to the next offset: here, 16 TiB of zeros from 100 bytes.

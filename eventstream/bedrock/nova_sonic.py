@@ -520,9 +520,9 @@ def input_events(chunks: Iterable[Chunk | bytes]) -> Iterator[InputEvent]:
     return FailClosed(_input_events(chunks, ending), ending)
 
 
-def _check_iterable(value: object, name: str) -> None:
+def _check_iterable(value: object, name: str, items: str = "chunks") -> None:
     if not isinstance(value, Iterable) or isinstance(value, bytes | bytearray | memoryview | str):
-        raise InputTypeError(f"{name} takes an iterable of chunks, not a {type(value).__name__}")
+        raise InputTypeError(f"{name} takes an iterable of {items}, not a {type(value).__name__}")
 
 
 def _input_events(
@@ -612,6 +612,7 @@ def input_violations(
     audio block at a time, every event
     naming the open prompt and an open block, ``sessionEnd`` last. ``complete``: the session
     is over, so a missing ``sessionEnd`` is a break too."""
+    _check_iterable(events, "input_violations", "events")
     found: list[OrderViolation] = []
     started = ended = False
     prompt: str | None = None
@@ -708,6 +709,7 @@ def output_violations(
     (``contentStart``, its ``textOutput``/``audioOutput``/``toolUse`` of the block's type,
     ``contentEnd``) inside a completion; ``completionEnd`` after its blocks closed.
     ``complete``: the stream is over, so an open completion is a break too."""
+    _check_iterable(events, "output_violations", "events")
     found: list[OrderViolation] = []
     completion: str | None = None
     is_open = False
@@ -881,6 +883,7 @@ class TranscriptReassembler:
 
 def transcribe(events: Iterable[OutputEvent]) -> Transcript:
     """The :class:`Transcript` of a response's output events."""
+    _check_iterable(events, "transcribe", "events")
     reassembler = TranscriptReassembler()
     for event in events:
         reassembler.add(event)
