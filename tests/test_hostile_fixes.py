@@ -334,6 +334,8 @@ _WRONG_TYPES: dict[str, tuple[Callable[[], Any], type[es.EventStreamError]]] = {
         lambda: capture.CaptureDecoder(capture.Body(b""), read_size=0),
         es.ConfigurationError,
     ),
+    "Body(None)": (lambda: capture.Body(None), es.InputTypeError),  # type: ignore[arg-type]
+    "Body(str)": (lambda: capture.Body("AAAA"), es.InputTypeError),  # type: ignore[arg-type]
     "Body.chunks(0)": (lambda: list(capture.Body(b"abc").chunks(0)), es.ConfigurationError),
     "timeline(None)": (lambda: capture.timeline(None), es.InputTypeError),  # type: ignore[arg-type]
     "list_streams(None)": (lambda: capture.list_streams(None), es.InputTypeError),  # type: ignore[arg-type]

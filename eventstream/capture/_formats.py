@@ -77,6 +77,11 @@ class Body:
     #: The HTTP exchange the body is the response of (status, URL, timing), when known.
     exchange: Exchange | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        data: object = self.data  # typed bytes, but a caller may pass anything
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InputTypeError(f"a Body's data is bytes, not a {type(data).__name__}")
+
     def chunks(self, size: int = READ_SIZE) -> Iterator[bytes | memoryview]:
         """The body's bytes in order, in pieces of about ``size`` bytes. Fails closed: after
         a read of a streamed body raised, every call raises
