@@ -282,6 +282,19 @@ def test_capture_decoder_stays_failed(method: str, resync: bool) -> None:
     _fails_then_stays_failed(capture.CaptureDecoder(capture.Body(_DAMAGED)).frames())
 
 
+def test_the_later_error_says_where_the_first_was() -> None:
+    frame = es.encode(es.Message({":message-type": "event"}, b"x"))
+    frames = capture.CaptureDecoder(capture.Body(frame + _DAMAGED)).frames()
+    with pytest.raises(es.EventStreamError) as first:
+        list(frames)
+    with pytest.raises(es.DecoderStateError) as again:
+        next(frames)
+    assert first.value.offset is not None
+    where = (again.value.offset, again.value.frame_index, again.value.frame_offset)
+    assert where == (first.value.offset, first.value.frame_index, first.value.frame_offset)
+    assert first.value.frame_offset == len(frame)
+
+
 def test_decode_frames_still_keeps_the_fault() -> None:
     decoded = capture.decode_frames(capture.Body(_DAMAGED))
     assert decoded.frames == () and isinstance(decoded.fault, es.EventStreamError)

@@ -48,7 +48,11 @@ class Ending:
             raise StopIteration
         if isinstance(failure, EventStreamError):
             text = f"{self.what} failed earlier and stays failed ({failure.message})"
-            where = {"offset": failure.offset, "frame_index": failure.frame_index}
+            where = {
+                "offset": failure.offset,
+                "frame_index": failure.frame_index,
+                "frame_offset": failure.frame_offset,
+            }
         else:
             text = f"{self.what} failed earlier and stays failed ({type(failure).__name__})"
             where = {}
