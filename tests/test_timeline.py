@@ -170,3 +170,22 @@ def test_the_streams_of_a_capture() -> None:
         notebook.decode_capture(sample="claude_invoke_tool_use").body.data[:2000]
     )
     assert cut[0].frames == 6 and cut[0].fault is not None and "byte 2000" in cut[0].fault
+
+
+def test_a_har_timing_past_a_float_s_range_is_no_timing_not_an_overflow() -> None:
+    # A HAR timings.wait of 1 and 400 zeros (valid JSON) raised OverflowError in
+    # math.isfinite, through capture.load_input and mock.load_recordings.
+    import json  # noqa: PLC0415
+
+    from eventstream import capture  # noqa: PLC0415
+
+    for wait in (int("1" + "0" * 400), 10**15, -(10**400)):
+        har = {"log": {"entries": [{
+            "request": {"url": "https://h/model/m/converse-stream", "method": "POST"},
+            "response": {"status": 200, "content": {
+                "mimeType": "application/vnd.amazon.eventstream", "text": "", "encoding": "base64",
+            }},
+            "timings": {"wait": wait, "receive": 5},
+        }]}}  # fmt: skip
+        loaded = capture.load_input(json.dumps(har).encode())
+        assert loaded.bodies[0].exchange is not None

@@ -98,7 +98,15 @@ def _milliseconds(timings: dict[str, Any], name: str) -> float:
     value = timings.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
-    return float(value) if math.isfinite(value) and value > 0 else 0.0
+    if isinstance(value, int):
+        # An int past a float's range (1 and 400 zeros) made math.isfinite raise
+        # OverflowError; no phase lasts longer than _MAX_PHASE_MS anyway.
+        return float(value) if 0 < value <= _MAX_PHASE_MS else 0.0
+    return value if math.isfinite(value) and 0 < value <= _MAX_PHASE_MS else 0.0
+
+
+#: A HAR timing longer than this (ten days, in milliseconds) is taken for no timing at all.
+_MAX_PHASE_MS = 10 * 24 * 3600 * 1000
 
 
 def har_exchange(entry: dict[str, Any], status: object, content_type: str) -> Exchange:
