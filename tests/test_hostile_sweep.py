@@ -939,12 +939,6 @@ def test_mock_wrong_argument_types(name: str) -> None:
     pytest.fail(shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock faults: an option holding a lone surrogate (a Fault built in Python) raises "
-    "UnicodeEncodeError in str(fault) (urllib.parse.quote), format_faults and plan_stream's "
-    "frames; a MockServer(faults=...) with it dies on every request",
-)
 @pytest.mark.parametrize(
     "call",
     [str, lambda f: mock.format_faults([f]),
@@ -952,8 +946,11 @@ def test_mock_wrong_argument_types(name: str) -> None:
     ids=["str", "format_faults", "plan_stream"],
 )  # fmt: skip
 def test_fault_option_with_a_lone_surrogate(call: Callable[[mock.Fault], Any]) -> None:
-    fault = mock.Fault("exception", "throttlingException", options={"message": "\ud800"})
-    ours(call, fault)
+    # Found by this file (UnicodeEncodeError in str(fault), format_faults and plan_stream);
+    # since 54f1f80 such a fault is refused when built.
+    fault = ours(mock.Fault, "exception", "throttlingException", options={"message": "\ud800"})
+    if fault is not None:
+        ours(call, fault)
 
 
 @pytest.mark.parametrize(
