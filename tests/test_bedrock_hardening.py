@@ -320,3 +320,36 @@ def test_non_canonical_base64_is_refused_not_silently_rewritten() -> None:
             br.decode_event(_event("chunk", payload), "invoke")
     event = br.decode_event(_event("chunk", b'{"bytes":"YQ==","p":"a"}'), "invoke")
     assert event == br.Chunk(bytes=b"a")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: br.decode_event(None),  # type: ignore[arg-type]
+        lambda: br.decode_event(b"\x00\x00"),  # type: ignore[arg-type]
+        lambda: br.encode_event(None),  # type: ignore[arg-type]
+        lambda: br.encode_event("chunk"),  # type: ignore[arg-type]
+        lambda: br.EventReader("converse").read(None),  # type: ignore[arg-type]
+        lambda: br.EventReader("auto").read({"headers": {}}),  # type: ignore[arg-type]
+        lambda: br.EventReader("converse").read_frame(None),  # type: ignore[arg-type]
+        lambda: br.reassemble(None),  # type: ignore[arg-type]
+        lambda: br.reassemble([br.MessageStart(role="assistant"), None]),  # type: ignore[list-item]
+        lambda: br.Reassembler().add(5),  # type: ignore[arg-type]
+    ],
+    ids=[
+        "decode None",
+        "decode bytes",
+        "encode None",
+        "encode str",
+        "read None",
+        "read dict",
+        "read_frame None",
+        "reassemble None",
+        "reassemble [None]",
+        "add int",
+    ],
+)
+def test_wrong_argument_types_are_input_type_errors(call: Any) -> None:
+    # Each raised AttributeError or TypeError (or, for the reassembler, was silently skipped).
+    with pytest.raises(es.InputTypeError):
+        call()

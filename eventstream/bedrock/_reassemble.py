@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._errors import InputTypeError
 from ._anthropic import AnthropicEvent
 from ._events import (
+    BedrockEvent,
     BedrockException,
     Chunk,
     CitationDelta,
@@ -40,6 +42,7 @@ from ._events import (
     ToolResultStart,
     ToolUseDelta,
     ToolUseStart,
+    UnknownEvent,
     UnknownException,
     Usage,
 )
@@ -504,6 +507,10 @@ class Reassembler:
                 self._violation("missing_stop", "the metadata came with no message stop")
             self._usage, self._metrics = event.usage, event.metrics
             self._complete = self._ended = True
+        elif not isinstance(event, BedrockEvent | UnknownEvent):
+            raise InputTypeError(
+                f"a Reassembler takes typed Bedrock events, not a {type(event).__name__}"
+            )
 
     def _violation(self, kind: str, text: str) -> None:
         self._error(StreamError(kind, text))
@@ -779,6 +786,12 @@ def reassemble(
     """Reassemble a whole stream of typed events (pass exceptions as values to keep them);
     Invoke chunks are read as ``family`` (see :class:`Reassembler`)."""
     reassembler = Reassembler(family, model_id=model_id)
-    for event in events:
+    try:
+        iterator = iter(events)
+    except TypeError:
+        raise InputTypeError(
+            f"reassemble() takes an iterable of typed events, not a {type(events).__name__}"
+        ) from None
+    for event in iterator:
         reassembler.add(event)
     return reassembler.result()

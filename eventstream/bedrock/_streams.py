@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from .._codec import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
 from .._decoder import Frame
-from .._errors import ConfigurationError, EncodeError
+from .._errors import ConfigurationError, EncodeError, InputTypeError
 from .._headers import HeaderValue
 from .._io import DEFAULT_READ_SIZE, AsyncReader, BytesLike, SyncReader, aiter_mapped, iter_mapped
 from .._message import Message, message_from_wire
@@ -284,6 +284,7 @@ class EventReader:
         )  # fmt: skip
 
     def _check(self, message: Message) -> None:
+        _is_message(message)
         if message.headers.get(":message-type") == "event":
             self._unchecked = False
             assert self.stream is not None
@@ -292,6 +293,7 @@ class EventReader:
     def settle(self, message: Message) -> None:
         """Settle ``stream="auto"`` if ``message`` is the stream's first event frame (what
         :meth:`read` does first), without typing it."""
+        _is_message(message)
         if self._auto and message.headers.get(":message-type") == "event":
             event_type = message.headers.get(":event-type")
             if isinstance(event_type, str):
@@ -302,7 +304,12 @@ class EventReader:
 
     def read_frame(self, frame: Frame) -> TypedEvent:
         """The typed event of a decoded :class:`~eventstream.Frame`."""
-        message = frame.message
+        try:
+            message = frame.message
+        except AttributeError:  # free unless raised
+            raise InputTypeError(
+                f"read_frame() takes an eventstream.Frame, not a {type(frame).__name__}"
+            ) from None
         if self._auto:
             self.settle(message)
             if type(self) is not EventReader:  # settled on another service's stream
@@ -346,6 +353,13 @@ _DELTA_STREAMS = frozenset(
 )
 
 
+def _is_message(message: object) -> None:
+    # Where a reader first looks at a message (once a stream): not one is an InputTypeError.
+    if not isinstance(message, Message):
+        raise InputTypeError(f"an EventReader reads eventstream.Message objects, not a "
+                             f"{type(message).__name__}")  # fmt: skip
+
+
 def _text_header(message: Message, name: str) -> str | None:
     value = message.headers.get(name)
     return value if isinstance(value, str) else None
@@ -371,7 +385,12 @@ def decode_event(
     (strict JSON, as the payload's bytes say; ``None``: parse it here); it is not modified.
     """
     union = _stream(stream)
-    headers = message.headers
+    try:
+        headers = message.headers
+    except AttributeError:  # not a Message: free to check here, on the way to the error
+        raise InputTypeError(
+            f"decode_event() takes an eventstream.Message, not a {type(message).__name__}"
+        ) from None
     message_type = headers.get(":message-type")
     if message_type == "event":
         name = headers.get(":event-type")
@@ -726,6 +745,10 @@ def encode_event(
     cls = type(event)
     head = _EVENT_HEADS.get(cls)
     if head is None:
+        if not isinstance(event, BedrockEvent):
+            raise InputTypeError(
+                f"encode_event() takes a typed Bedrock event, not a {type(event).__name__}"
+            )
         head = _EVENT_HEADS[cls] = _event_head(event.event_type)
     body = to_wire(event)
     # An extra "p" (one that was not Bedrock's padding) goes back as it came, unpadded.
