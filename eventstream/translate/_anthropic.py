@@ -13,7 +13,7 @@ import base64
 import binascii
 import contextlib
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,9 +44,17 @@ from ..bedrock import (
     Usage,
     WebLocation,
 )
-from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import ServerSentEvent, SSEDecoder, encode_sse
-from ._common import cache_creation, dumps, json_bytes, loads_event, sse, usage_from_anthropic
+from ._common import (
+    cache_creation,
+    dumps,
+    json_bytes,
+    loads_event,
+    read_all,
+    sse,
+    usage_from_anthropic,
+    write_all,
+)
 from ._tables import (
     TranslateError,
     anthropic_error,
@@ -534,27 +542,9 @@ def to_anthropic(
     """Anthropic Messages SSE for a stream of typed Bedrock events (exceptions as values);
     an error the iteration raises goes out as an ``error`` event, and ends it. Fails
     closed: after raising, every call raises :class:`~eventstream.DecoderStateError`."""
-    ending = Ending("translate.to_anthropic()")
-    return FailClosed(_to_anthropic(events, model, message_id, ending), ending)
-
-
-def _to_anthropic(
-    events: Iterable[TypedEvent], model: str, message_id: str | None, ending: Ending
-) -> Generator[bytes, None, None]:
-    try:
-        translator = BedrockToAnthropic(model=model, message_id=message_id)
-        expect(events, Iterable, "to_anthropic takes an iterable of events")
-        try:
-            for event in events:
-                yield from translator.feed(event)
-        except EventStreamError as exc:
-            yield from translator.error(exc)
-        yield from translator.close()
-    except GeneratorExit:
-        raise
-    except BaseException as exc:
-        ending.fail(exc)
-        raise
+    return write_all(
+        lambda: BedrockToAnthropic(model=model, message_id=message_id), events, "to_anthropic"
+    )
 
 
 # --- Anthropic → Bedrock ----------------------------------------------------------------------
@@ -837,21 +827,4 @@ def from_anthropic(
     """Typed Bedrock events for an Anthropic Messages SSE body given in slices; a body that
     ends early ends in an exception event. Fails closed: after raising, every call raises
     :class:`~eventstream.DecoderStateError`."""
-    ending = Ending("translate.from_anthropic()")
-    return FailClosed(_from_anthropic(body, stream, ending), ending)
-
-
-def _from_anthropic(
-    body: Iterable[bytes], stream: BedrockStreamName, ending: Ending
-) -> Generator[TypedEvent, None, None]:
-    try:
-        translator = AnthropicToBedrock(stream)
-        expect(body, Iterable, "from_anthropic takes an iterable of bytes")
-        for piece in body:
-            yield from translator.feed_bytes(piece)
-        yield from translator.close()
-    except GeneratorExit:
-        raise
-    except BaseException as exc:
-        ending.fail(exc)
-        raise
+    return read_all(lambda: AnthropicToBedrock(stream), body, "from_anthropic")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, Protocol
 
-from .._errors import EncodeError
+from .._errors import EncodeError, EventStreamError
 from ..bedrock import CacheDetail, Usage
 from ..bedrock._json import escape_surrogates, utf8
+from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import encode_sse
-from ._tables import TranslateError
+from ._tables import TranslateError, expect
 
 __all__: list[str] = []  # helpers of this package only
 
@@ -92,3 +94,65 @@ def cache_creation(usage: Usage) -> dict[str, int] | None:
         if key in split:
             split[key] += detail.input_tokens
     return split
+
+
+# --- the drivers of the four streaming functions (to_anthropic, from_openai, ...) --------------
+
+
+class _Writer(Protocol):
+    def feed(self, event: Any) -> list[bytes]: ...
+    def error(self, exception: BaseException) -> list[bytes]: ...
+    def close(self) -> list[bytes]: ...
+
+
+class _Reader(Protocol):
+    def feed_bytes(self, data: bytes) -> list[Any]: ...
+    def close(self) -> list[Any]: ...
+
+
+def write_all(new: Callable[[], _Writer], events: Iterable[Any], what: str) -> Iterator[bytes]:
+    """The SSE a writer gives for ``events``; an error the iteration raises goes out as the
+    format's error event, and ends it. Fails closed (``DecoderStateError`` after raising)."""
+    ending = Ending(f"translate.{what}()")
+    return FailClosed(_write_all(new, events, what, ending), ending)
+
+
+def _write_all(
+    new: Callable[[], _Writer], events: Iterable[Any], what: str, ending: Ending
+) -> Generator[bytes, None, None]:
+    try:
+        writer = new()
+        expect(events, Iterable, f"{what} takes an iterable of events")
+        try:
+            for event in events:
+                yield from writer.feed(event)
+        except EventStreamError as exc:
+            yield from writer.error(exc)
+        yield from writer.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise
+
+
+def read_all(new: Callable[[], _Reader], body: Iterable[bytes], what: str) -> Iterator[Any]:
+    """The typed events a reader gives for an SSE ``body`` in slices. Fails closed."""
+    ending = Ending(f"translate.{what}()")
+    return FailClosed(_read_all(new, body, what, ending), ending)
+
+
+def _read_all(
+    new: Callable[[], _Reader], body: Iterable[bytes], what: str, ending: Ending
+) -> Generator[Any, None, None]:
+    try:
+        reader = new()
+        expect(body, Iterable, f"{what} takes an iterable of bytes")
+        for piece in body:
+            yield from reader.feed_bytes(piece)
+        yield from reader.close()
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        ending.fail(exc)
+        raise

@@ -13,7 +13,7 @@ import base64
 import binascii
 import time
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,10 +36,9 @@ from ..bedrock import (
     TypedEvent,
     Usage,
 )
-from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import DONE, ServerSentEvent, SSEDecoder, encode_sse
 from ._anthropic import InvokeChunks
-from ._common import dumps, json_bytes, loads_event, sse
+from ._common import dumps, json_bytes, loads_event, read_all, sse, write_all
 from ._tables import (
     TranslateError,
     expect,
@@ -302,34 +301,13 @@ def to_openai(
     """OpenAI chunk SSE for a stream of typed Bedrock events (exceptions as values); an
     error the iteration raises goes out as an error chunk, and ends it. Fails closed: after
     raising, every call raises :class:`~eventstream.DecoderStateError`."""
-    ending = Ending("translate.to_openai()")
-    translating = _to_openai(events, model, completion_id, include_usage, ending)
-    return FailClosed(translating, ending)
-
-
-def _to_openai(
-    events: Iterable[TypedEvent],
-    model: str,
-    completion_id: str | None,
-    include_usage: bool,
-    ending: Ending,
-) -> Generator[bytes, None, None]:
-    try:
-        translator = BedrockToOpenAI(
+    return write_all(
+        lambda: BedrockToOpenAI(
             model=model, completion_id=completion_id, include_usage=include_usage
-        )
-        expect(events, Iterable, "to_openai takes an iterable of events")
-        try:
-            for event in events:
-                yield from translator.feed(event)
-        except EventStreamError as exc:
-            yield from translator.error(exc)
-        yield from translator.close()
-    except GeneratorExit:
-        raise
-    except BaseException as exc:
-        ending.fail(exc)
-        raise
+        ),
+        events,
+        "to_openai",
+    )
 
 
 # --- OpenAI → Bedrock ---------------------------------------------------------------------------
@@ -585,21 +563,4 @@ def from_openai(
     """Typed Bedrock events for an OpenAI chunk SSE body given in slices; a body that ends
     early ends in an exception event. Fails closed: after raising, every call raises
     :class:`~eventstream.DecoderStateError`."""
-    ending = Ending("translate.from_openai()")
-    return FailClosed(_from_openai(body, stream, ending), ending)
-
-
-def _from_openai(
-    body: Iterable[bytes], stream: BedrockStreamName, ending: Ending
-) -> Generator[TypedEvent, None, None]:
-    try:
-        translator = OpenAIToBedrock(stream)
-        expect(body, Iterable, "from_openai takes an iterable of bytes")
-        for piece in body:
-            yield from translator.feed_bytes(piece)
-        yield from translator.close()
-    except GeneratorExit:
-        raise
-    except BaseException as exc:
-        ending.fail(exc)
-        raise
+    return read_all(lambda: OpenAIToBedrock(stream), body, "from_openai")
