@@ -396,3 +396,17 @@ def _serve(args: list[str]) -> tuple[int, str]:
 def test_serve_refuses_with_a_usage_error(args: list[str], said: str) -> None:
     code, err = _serve(args)
     assert code == 2 and said in err, err
+
+
+def test_serve_refuses_a_tool_input_that_is_not_strict_json() -> None:
+    # 1e400 and NaN parse in Python's json (as inf and nan), and went out as Infinity and
+    # NaN in the tool input's JSON, which no client's parser reads.
+    import io  # noqa: PLC0415
+
+    from eventstream import cli  # noqa: PLC0415
+
+    for text in ('x={"a":1e400}', 'x={"a":NaN}', 'x={"a":-Infinity}'):
+        err = io.StringIO()
+        code = cli.main(["serve", "--tool", text, "--port", "0"], stdout=io.StringIO(), stderr=err)
+        assert code == cli.EXIT_USAGE, err.getvalue()
+        assert "--tool" in err.getvalue() and "Traceback" not in err.getvalue()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import ConfigurationError
+from ..bedrock._json import loads as strict_json
 from ._faults import parse_faults
 from ._script import Script, Timing, ToolCall, script_from_json
 from ._server import MockServer
@@ -73,7 +73,7 @@ def _script(args: argparse.Namespace) -> Script:
     if args.script is not None:
         path = Path(args.script)
         try:
-            document = json.loads(path.read_bytes())
+            document = strict_json(path.read_bytes())
         except OSError as exc:
             raise ConfigurationError(f"{path}: cannot read ({exc.strerror})") from None
         except (ValueError, RecursionError) as exc:
@@ -85,7 +85,8 @@ def _script(args: argparse.Namespace) -> Script:
     for tool in args.tool:
         name, equals, text = tool.partition("=")
         try:
-            arguments = json.loads(text) if equals else {}
+            # Strict, as Bedrock's JSON: 1e400 or NaN would go out as Infinity / NaN.
+            arguments = strict_json(text) if equals else {}
         except (ValueError, RecursionError):  # RecursionError: nested past the stack
             arguments = None
         if not name or not isinstance(arguments, dict):
