@@ -41,7 +41,6 @@ def event_batches(
     if isinstance(chunks, str | bytes | bytearray | memoryview):
         raise InputTypeError("event_batches() takes an iterable of byte chunks, not one buffer")
     read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
-
     batches = iter_mapped(
         chunks, read, "bedrock.event_batches()", batched=True, read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
@@ -75,7 +74,6 @@ def aevent_batches(
             f"{type(chunks).__name__}"
         )
     read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
-
     batches = aiter_mapped(
         chunks, read, "bedrock.aevent_batches()", batched=True,
         events_of=typed_again(lambda: EventReader(stream, strict=strict, warn=False)),

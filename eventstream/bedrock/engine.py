@@ -441,7 +441,6 @@ class Service:
         if isinstance(source, bytes | bytearray | memoryview):
             source = (source,)
         read = frame_reader(ServiceReader(self.streams, stream, strict=strict), raise_exceptions)
-
         return iter_mapped(
             source, read, f"{self.name}.events()", read_size=read_size,
             max_payload_length=max_payload_length, max_headers_length=max_headers_length,

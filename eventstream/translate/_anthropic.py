@@ -46,6 +46,7 @@ from ..bedrock import (
 )
 from ..sse import ServerSentEvent, SSEDecoder, encode_sse
 from ._common import (
+    SSEReading,
     cache_creation,
     dumps,
     json_bytes,
@@ -558,7 +559,7 @@ class _In:
     index: int
 
 
-class AnthropicToBedrock:
+class AnthropicToBedrock(SSEReading):
     """Anthropic Messages stream events in, typed Bedrock events out.
 
     ``stream="converse"`` gives ConverseStream events (blocks with dense indexes; the usage
@@ -589,13 +590,6 @@ class AnthropicToBedrock:
         #: An error came, or the end did not: nothing more is read.
         self.failed = False
         self._decoder: SSEDecoder | None = None
-
-    def feed_bytes(self, data: bytes) -> list[TypedEvent]:
-        """Take the next slice of an SSE body; return the Bedrock events it completes."""
-        expect(data, (bytes, bytearray, memoryview), "feed_bytes takes bytes")
-        if self._decoder is None:
-            self._decoder = SSEDecoder()
-        return [out for sse in self._decoder.feed(data) for out in self.feed_sse(sse)]
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event (Anthropic names each after its ``type``)."""

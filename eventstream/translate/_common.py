@@ -10,7 +10,7 @@ from .._errors import EncodeError, EventStreamError
 from ..bedrock import CacheDetail, Usage
 from ..bedrock._json import escape_surrogates, utf8
 from ..bedrock.failclosed import Ending, FailClosed
-from ..sse import encode_sse
+from ..sse import ServerSentEvent, SSEDecoder, encode_sse
 from ._tables import TranslateError, expect
 
 __all__: list[str] = []  # helpers of this package only
@@ -156,3 +156,20 @@ def _read_all(
     except BaseException as exc:
         ending.fail(exc)
         raise
+
+
+class SSEReading:
+    """What both readers share: SSE bytes in slices, each event they complete handed to the
+    reader's ``feed_sse``."""
+
+    _decoder: SSEDecoder | None
+
+    def feed_sse(self, sse: ServerSentEvent) -> list[Any]:  # pragma: no cover - each reader's
+        raise NotImplementedError
+
+    def feed_bytes(self, data: bytes) -> list[Any]:
+        """Take the next slice of an SSE body; return the Bedrock events it completes."""
+        expect(data, (bytes, bytearray, memoryview), "feed_bytes takes bytes")
+        if self._decoder is None:
+            self._decoder = SSEDecoder()
+        return [out for sse in self._decoder.feed(data) for out in self.feed_sse(sse)]

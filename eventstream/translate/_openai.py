@@ -38,7 +38,7 @@ from ..bedrock import (
 )
 from ..sse import DONE, ServerSentEvent, SSEDecoder, encode_sse
 from ._anthropic import InvokeChunks
-from ._common import dumps, json_bytes, loads_event, read_all, sse, write_all
+from ._common import SSEReading, dumps, json_bytes, loads_event, read_all, sse, write_all
 from ._tables import (
     TranslateError,
     expect,
@@ -317,7 +317,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class OpenAIToBedrock:
+class OpenAIToBedrock(SSEReading):
     """OpenAI ``chat.completion.chunk`` events in, typed Bedrock events out.
 
     ``stream="converse"``: choice 0 becomes Converse blocks with dense indexes. Text and
@@ -347,13 +347,6 @@ class OpenAIToBedrock:
         #: An error came, or the end did not: nothing more is read.
         self.failed = False
         self._decoder: SSEDecoder | None = None
-
-    def feed_bytes(self, data: bytes) -> list[TypedEvent]:
-        """Take the next slice of an SSE body; return the Bedrock events it completes."""
-        expect(data, (bytes, bytearray, memoryview), "feed_bytes takes bytes")
-        if self._decoder is None:
-            self._decoder = SSEDecoder()
-        return [out for sse in self._decoder.feed(data) for out in self.feed_sse(sse)]
 
     def feed_sse(self, sse: ServerSentEvent) -> list[TypedEvent]:
         """Take one decoded SSE event: a chunk, an error, or ``[DONE]``."""
