@@ -319,6 +319,8 @@ class EventReader:
         # Text deltas and chunks, nearly every event of Converse and Invoke streams, skip
         # decode_event's dispatch (~0.3 us of calls): same event, same checks
         # (tests/test_bedrock_fast_paths.py).
+        # Where the layout does not match (a tool-use or reasoning delta), the general path
+        # is taken from here, the fast one not tried a second time inside decode_event.
         headers = message.headers
         event_type = headers.get(":event-type")
         if event_type == "contentBlockDelta":
@@ -326,6 +328,9 @@ class EventReader:
                 delta = _text_delta(message.payload)
                 if delta is not None:
                     return delta
+                return _decode_payload(
+                    ContentBlockDelta, message, frame.frame_index, frame.offset, None, tried=True
+                )
         elif (
             event_type == "chunk"
             and self.stream in _CHUNK_STREAMS
@@ -334,6 +339,9 @@ class EventReader:
             chunk = _chunk(message.payload)
             if chunk is not None:
                 return chunk
+            return _decode_payload(
+                Chunk, message, frame.frame_index, frame.offset, None, tried=True
+            )
         offset = frame.offset
         return decode_event(
             message, self.stream, strict=self.strict, frame_index=frame.frame_index, offset=offset
@@ -451,17 +459,21 @@ def _decode_payload(
     frame_index: int | None,
     offset: int | None,
     value: Any,
+    *,
+    tried: bool = False,
 ) -> BedrockEvent:
-    # The path every event takes: kept flat (no helper per step) on purpose.
+    # The path every event takes: kept flat (no helper per step) on purpose. ``tried``: the
+    # caller (EventReader.read_frame) has tried the fast paths already; not twice.
     payload = message.payload
     if value is None:
-        fast = (
-            _text_delta(payload)
-            if cls is ContentBlockDelta
-            else (_chunk(payload) if cls is Chunk else None)
-        )
-        if fast is not None:
-            return fast
+        if not tried:
+            fast = (
+                _text_delta(payload)
+                if cls is ContentBlockDelta
+                else (_chunk(payload) if cls is Chunk else None)
+            )
+            if fast is not None:
+                return fast
         try:
             value = loads(payload)
         except ValueError as exc:
