@@ -229,28 +229,31 @@ def decode_body(  # noqa: PLR0917 - the per-frame hot path: positional calls are
     prelude_crc: int,
     base: int = 0,
     frame_index: int = 0,
+    checked: bool = False,
 ) -> Message:
-    """Decode the frame at ``buf[pos:pos+total]`` whose prelude :func:`check_prelude` passed.
+    """Decode the frame at ``buf[pos:pos+total]`` whose prelude :func:`check_prelude` passed
+    (and whose message CRC the caller has checked, if ``checked``).
 
     ``buf`` is best the caller's ``bytes`` object itself: slicing bytes costs less than
     slicing a view.
     """
     end = pos + total - 4
-    # A large frame in bytes is checksummed through a view, so that the CRC does not copy it.
-    src = memoryview(buf) if total > _SMALL_FRAME and type(buf) is bytes else buf
-    (message_crc,) = _U32.unpack_from(buf, end)
-    # The prelude CRC is the running CRC of bytes 0..8; continue it instead of restarting.
-    actual = crc32(src[pos + 8 : end], prelude_crc)
-    if actual != message_crc:
-        raise MessageChecksumError(
-            f"message checksum mismatch: the frame says 0x{message_crc:08x}, "
-            f"its bytes give 0x{actual:08x}",
-            expected=message_crc,
-            actual=actual,
-            offset=base + end,
-            frame_index=frame_index,
-            frame_offset=base + pos,
-        )
+    if not checked:
+        # A large frame in bytes is checksummed through a view, so the CRC does not copy it.
+        src = memoryview(buf) if total > _SMALL_FRAME and type(buf) is bytes else buf
+        (message_crc,) = _U32.unpack_from(buf, end)
+        # The prelude CRC is the running CRC of bytes 0..8; continue it, not restart.
+        actual = crc32(src[pos + 8 : end], prelude_crc)
+        if actual != message_crc:
+            raise MessageChecksumError(
+                f"message checksum mismatch: the frame says 0x{message_crc:08x}, "
+                f"its bytes give 0x{actual:08x}",
+                expected=message_crc,
+                actual=actual,
+                offset=base + end,
+                frame_index=frame_index,
+                frame_offset=base + pos,
+            )
     headers_start = pos + PRELUDE_LENGTH
     payload_start = headers_start + headers_length
     # Slicing bytes copies in one step, where bytes(view[a:b]) makes a view first: that is

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar, cast
 from zlib import crc32
 
 from ._codec import (
+    _U32,
     DEFAULT_MAX_HEADERS_LENGTH,
     DEFAULT_MAX_PAYLOAD_LENGTH,
     Limits,
@@ -20,6 +21,8 @@ from ._errors import DecoderStateError, EventStreamError, TruncatedError
 from ._message import MIN_FRAME_LENGTH, PRELUDE_LENGTH, Message
 
 __all__ = ["Decoder", "Frame"]
+
+T = TypeVar("T")
 
 _PRELUDE = struct.Struct(">III")
 _NO_LIMIT = 1 << 32
@@ -178,21 +181,45 @@ class Decoder:
         stream offset and length of its frame, and its index."""
         return cast(Iterator[Frame], self._run(data, True))
 
-    def _run(self, data: bytes | bytearray | memoryview, located: bool) -> Iterator[Any]:
-        # One generator serves messages() and frames(): ``located`` picks what is yielded,
-        # so the loop exists once and feed() pays no Frame per message.
+    def mapped(
+        self,
+        data: bytes | bytearray | memoryview,
+        read: Callable[[Frame], T],
+        fast: Mapping[bytes, tuple[Callable[[bytes], T | None], Callable[[Frame], T]]]
+        | None = None,
+    ) -> Iterator[T]:
+        """Like :meth:`frames`, yielding ``read(frame)`` for each frame: for a typed layer.
+
+        ``fast`` maps the bytes of a header block to ``(try_payload, miss)``. A frame of up
+        to 8 KiB in ``bytes`` data whose block is a key, once its checksum is checked, has its
+        payload given to ``try_payload``; what that returns, unless ``None``, is yielded for
+        the frame with no :class:`Message` or :class:`Frame` made, else ``miss(frame)`` is.
+        ``try_payload`` must not raise, and must give what ``read`` would (or ``None``).
+        """
+        return cast(Iterator[T], self._run(data, True, read, fast))
+
+    def _run(
+        self,
+        data: bytes | bytearray | memoryview,
+        located: bool,
+        read: Callable[[Frame], Any] | None = None,
+        fast: Mapping[bytes, Any] | None = None,
+    ) -> Iterator[Any]:
+        # One generator serves messages(), frames() and mapped(): ``located`` and ``read``
+        # pick what is yielded, so the loop exists once and feed() pays no Frame per message.
         if self._failure is not None or self._closed:
             self._check_usable()
         self._room = 0  # stays 0 if anything below raises
         try:
             if type(data) is bytes:
                 # Bytes are read as they are: slicing them costs less than slicing a view.
-                yield from self._frames(data, located)
+                yield from self._frames(data, located, read, fast)
             else:
                 # Where the data would go in the stream, for an InputTypeError's position.
+                # (A view's slices are not keys of ``fast``: that table is for bytes only.)
                 at = self._offset + len(self._buffer)
                 with as_byte_view(data, at, self._frame_index, self._offset) as view:
-                    yield from self._frames(view, located)
+                    yield from self._frames(view, located, read, None)
         except EventStreamError as exc:
             self._failure = exc
             raise
@@ -206,7 +233,13 @@ class Decoder:
             raise
         self._room = (self._total or PRELUDE_LENGTH) - len(self._buffer)
 
-    def _frames(self, view: bytes | memoryview, located: bool) -> Iterator[Any]:
+    def _frames(
+        self,
+        view: bytes | memoryview,
+        located: bool,
+        read: Callable[[Frame], Any] | None,
+        fast: Mapping[bytes, Any] | None,
+    ) -> Iterator[Any]:
         limits = self._limits
         size = len(view)
         pos = 0
@@ -246,7 +279,12 @@ class Decoder:
             self._frame_index = index + 1
             self._total = 0
             buffer.clear()
-            yield _new_frame(Frame, (message, start, total, index)) if located else message
+            if not located:
+                yield message
+            elif read is None:
+                yield _new_frame(Frame, (message, start, total, index))
+            else:
+                yield read(_new_frame(Frame, (message, start, total, index)))
         if size - pos < PRELUDE_LENGTH:
             # Not even a prelude left (the usual end of a small read).
             buffer += view[pos:]
@@ -255,6 +293,7 @@ class Decoder:
         base = self._offset - pos
         frame_index = self._frame_index
         max_headers, max_payload = self._max_headers, self._max_payload
+        unpack_crc = _U32.unpack_from
         try:
             while size - pos >= PRELUDE_LENGTH:
                 total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
@@ -275,16 +314,43 @@ class Decoder:
                         prelude_crc,
                     )
                     break
+                if fast and total <= _COPY_OUT_MAX:
+                    # mapped(): a frame whose header block the layer above knows is offered
+                    # to it by its payload, with no Message or Frame made (a third of the
+                    # cost of a Bedrock text delta, benchmarks/README.md).
+                    body = pos + PRELUDE_LENGTH + headers_length
+                    end = pos + total - 4
+                    # (``view`` is bytes here: _run passes no table with a memoryview.)
+                    entry = fast.get(view[pos + PRELUDE_LENGTH : body])  # type: ignore[arg-type]
+                    if (
+                        entry is not None
+                        and crc32(view[pos + 8 : end], prelude_crc) == unpack_crc(view, end)[0]
+                    ):
+                        at, index = pos, frame_index
+                        pos += total
+                        frame_index += 1
+                        item = entry[0](view[body:end])
+                        if item is None:
+                            message = decode_body(
+                                view, at, total, headers_length, prelude_crc, base, index, True
+                            )
+                            item = entry[1](_new_frame(Frame, (message, base + at, total, index)))
+                        yield item
+                        continue
                 message = decode_body(
                     view, pos, total, headers_length, prelude_crc, base, frame_index
                 )
                 # Advance before handing the message out: the state is right at every yield.
                 pos += total
                 frame_index += 1
-                if located:
+                if not located:
+                    yield message
+                elif read is None:
                     yield _new_frame(Frame, (message, base + pos - total, total, frame_index - 1))
                 else:
-                    yield message
+                    yield read(
+                        _new_frame(Frame, (message, base + pos - total, total, frame_index - 1))
+                    )
         finally:
             # On an error too: offset and frame_index then say where the failing frame starts.
             self._offset = base + pos

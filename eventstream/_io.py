@@ -26,6 +26,7 @@ from collections.abc import (
     Generator,
     Iterable,
     Iterator,
+    Mapping,
 )
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast
 
@@ -437,6 +438,10 @@ def _sync_chunks(
     yield from chunks
 
 
+#: What :meth:`Decoder.mapped` takes as ``fast``: header blocks to ``(try_payload, miss)``.
+Fast: TypeAlias = Mapping[bytes, tuple[Callable[[bytes], Any], Callable[[Frame], Any]]]
+
+
 def _decoded(
     source: Any,
     tail: _Tail,
@@ -447,17 +452,18 @@ def _decoded(
     max_headers_length: int | None,
     kind: str | None,
     read: Callable[[Frame], Any] | None,
+    fast: Fast | None = None,
     batched: bool = False,
 ) -> Generator[Any, None, None]:
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
-    take: Callable[[BytesLike], Iterator[Any]] = decoder.frames if located else decoder.messages
+    take = _taker(decoder, located, read, fast)
     chunks = _sync_chunks(source, read_size, kind, decoder, tail.what)
     failing = False
     try:
         for chunk in chunks:
             # One message at a time, as each frame is decoded: a large read never turns into
             # a list of hundreds of messages. Those before a fault are yielded before it.
-            items = take(chunk) if read is None else map(read, take(chunk))
+            items = take(chunk)
             yield from _batched(items) if batched else items
             del chunk, items  # not alive while the next read happens
         decoder.close()
@@ -472,6 +478,16 @@ def _decoded(
     finally:
         chunks.close()
         tail.release(failing)
+
+
+def _taker(
+    decoder: Decoder, located: bool, read: Callable[[Frame], Any] | None, fast: Fast | None
+) -> Callable[[BytesLike], Iterator[Any]]:
+    """What a read is decoded with: messages, frames, or ``read`` of each frame (inside the
+    decoder's loop, with its ``fast`` table: no generator or map between them)."""
+    if read is None:
+        return decoder.frames if located else decoder.messages
+    return lambda chunk: decoder.mapped(chunk, read, fast)
 
 
 def _batched(items: Iterator[Any]) -> Generator[list[Any], None, None]:
@@ -502,7 +518,8 @@ def iter_mapped(
 ) -> Iterator[T]:
     """:func:`iter_frames` with ``read`` applied to each frame in its own loop, for a layer
     built on it (``bedrock.events``): one generator, not one over another, failing closed
-    as the adapters do, named ``what`` in its errors. ``options`` are iter_frames'."""
+    as the adapters do, named ``what`` in its errors. ``options`` are iter_frames', and
+    ``fast``, the :meth:`Decoder.mapped` table."""
     return cast(Iterator[T], _sync_stream(source, what, located=True, read=read, **options))
 
 
@@ -684,6 +701,7 @@ async def _adecoded(
     read: Callable[[Frame], Any] | None,
     first_byte_timeout: float | None,
     idle_timeout: float | None,
+    fast: Fast | None = None,
     batched: bool = False,
 ) -> AsyncGenerator[Any, None]:
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
@@ -694,8 +712,9 @@ async def _adecoded(
     try:
         kept = stream.kept()
         if kept is None:
+            take = _taker(decoder, located, read, fast)
             async for chunk in chunks:
-                items = take(chunk) if read is None else map(read, take(chunk))
+                items = take(chunk)
                 for item in _batched(items) if batched else items:
                     yield item
                 del chunk, items  # not alive while the next read happens
@@ -794,7 +813,8 @@ def aiter_mapped(
     **options: Any,
 ) -> AsyncIterator[T]:
     """The async twin of :func:`iter_mapped` (``bedrock.aevents``); ``events_of`` gives a
-    :class:`StreamStalledError`'s ``events`` from its ``messages``."""
+    :class:`StreamStalledError`'s ``events`` from its ``messages``. With a timeout on,
+    ``fast`` is not used: a stall's record needs every frame."""
     stream = _async_stream(source, what, located=True, read=read, events_of=events_of, **options)
     return cast(AsyncIterator[T], stream)
 

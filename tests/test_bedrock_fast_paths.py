@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import eventstream as es
 from eventstream import bedrock as br
-from eventstream.bedrock import _streams
+from eventstream.bedrock import _streams, _wire
 from eventstream.bedrock._json import loads
 from eventstream.bedrock._wire import WireError, decoder_of
 
@@ -258,3 +258,43 @@ def test_any_chunk_agrees(data: bytes, padding: str | None) -> None:
 @given(st.binary(max_size=60))
 def test_any_bytes_after_the_chunk_head_agree(rest: bytes) -> None:
     _check_chunk(b'{"bytes":"' + rest)
+
+
+# --- canonical base64: strict_mode and the bits past the last byte --------------------------
+
+
+def _round_trip(raw: bytes) -> bytes | None:
+    # The definition, through the base64 module: decodes (validated) and encodes back to it.
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except ValueError:
+        return None
+    return data if base64.b64encode(data) == raw else None
+
+
+def test_canonical_base64_is_the_round_trip_on_every_short_text() -> None:
+    def every(alphabet: bytes, longest: int) -> list[bytes]:
+        texts, last = [b""], [b""]
+        for _ in range(longest):
+            last = [t + bytes([c]) for t in last for c in alphabet]
+            texts += last
+        return texts
+
+    # Every text of up to 4 of these, and of up to 8 of the characters padding is made of.
+    texts = every(b"AQRgw/+=- \nEF", 4) + every(b"AR=", 8)
+    assert len(texts) > 30_000
+    for raw in texts:
+        expected = _round_trip(raw)
+        assert _wire.canonical_base64(raw) == expected, raw
+        assert _wire._canonical_by_round_trip(raw) == expected, raw
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40), st.integers(0, 3), st.sampled_from([b"", b"=", b"==", b"A", b"\n"]))
+def test_canonical_base64_is_the_round_trip(data: bytes, flip: int, tail: bytes) -> None:
+    raw = bytearray(base64.b64encode(data))
+    if raw and flip:
+        raw[-1 - flip % len(raw)] ^= 1 << flip  # sometimes a bit past the last byte
+    raw += tail
+    assert _wire.canonical_base64(bytes(raw)) == _round_trip(bytes(raw))
+    assert _wire._canonical_by_round_trip(bytes(raw)) == _round_trip(bytes(raw))

@@ -40,9 +40,11 @@ def event_batches(
     """
     if isinstance(chunks, str | bytes | bytearray | memoryview):
         raise InputTypeError("event_batches() takes an iterable of byte chunks, not one buffer")
-    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
+    reader = EventReader(stream, strict=strict)
+    read = frame_reader(reader, raise_exceptions)
     batches = iter_mapped(
-        chunks, read, "bedrock.event_batches()", batched=True, read_size=read_size,
+        chunks, read, "bedrock.event_batches()", batched=True, fast=reader.fast,
+        read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
     )  # fmt: skip
     return cast(Iterator[list[TypedEvent]], batches)
@@ -73,9 +75,10 @@ def aevent_batches(
             f"aevent_batches() takes an async iterable of byte chunks, not a "
             f"{type(chunks).__name__}"
         )
-    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
+    reader = EventReader(stream, strict=strict)
+    read = frame_reader(reader, raise_exceptions)
     batches = aiter_mapped(
-        chunks, read, "bedrock.aevent_batches()", batched=True,
+        chunks, read, "bedrock.aevent_batches()", batched=True, fast=reader.fast,
         events_of=typed_again(lambda: EventReader(stream, strict=strict, warn=False)),
         read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,

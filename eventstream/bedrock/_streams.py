@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import binascii
 import random
 import re
 import secrets
 import warnings
-from binascii import a2b_base64, b2a_base64
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.decoder import scanstring as _scan_string  # type: ignore[attr-defined]  # C where built
@@ -46,7 +44,15 @@ from ._events import (
 )
 from ._json import MAX_JSON_DEPTH, dumps, loads, parse, too_deep
 from ._wire import _EMPTY as EMPTY
-from ._wire import PADDING_ALPHABET, Struct, WireError, decoder_of, install_init, to_wire
+from ._wire import (
+    PADDING_ALPHABET,
+    Struct,
+    WireError,
+    canonical_base64,
+    decoder_of,
+    install_init,
+    to_wire,
+)
 from ._wire import _slot_setter as slot_setter
 
 # Every declared structure gets a generated __init__ (see install_init): built once, here,
@@ -236,7 +242,7 @@ class EventReader:
     (its events would all be unknown); ``warn=False`` leaves that to the caller.
     """
 
-    __slots__ = ("stream", "stream_note", "strict", "_auto", "_unchecked")
+    __slots__ = ("stream", "stream_note", "strict", "fast", "_auto", "_unchecked")
 
     def __init__(
         self,
@@ -248,6 +254,9 @@ class EventReader:
     ) -> None:
         _check_choice(stream)
         self.strict = strict
+        #: The header blocks whose frames read_frame() has sent down a fast path, for
+        #: :meth:`eventstream.Decoder.mapped` (bounded: a stream repeats a few blocks).
+        self.fast: dict[bytes, tuple[Callable[[bytes], Any], Callable[[Frame], Any]]] = {}
         self._auto = stream == "auto" and hint is None
         # A named stream is checked against its first event frame (StreamMismatchWarning).
         self._unchecked = warn and stream not in ("auto", None)
@@ -321,31 +330,42 @@ class EventReader:
         # (tests/test_bedrock_fast_paths.py).
         # Where the layout does not match (a tool-use or reasoning delta), the general path
         # is taken from here, the fast one not tried a second time inside decode_event.
+        # The reader is settled here, and what follows depends on the headers alone, so
+        # the header block is recorded for the decoder to take such frames the same way.
         headers = message.headers
         event_type = headers.get(":event-type")
         if event_type == "contentBlockDelta":
             if self.stream in _DELTA_STREAMS and headers.get(":message-type") == "event":
+                self._learn(message, _DELTA_PATH)
                 delta = _text_delta(message.payload)
                 if delta is not None:
                     return delta
-                return _decode_payload(
-                    ContentBlockDelta, message, frame.frame_index, frame.offset, None, tried=True
-                )
+                return _delta_miss(frame)
         elif (
             event_type == "chunk"
             and self.stream in _CHUNK_STREAMS
             and headers.get(":message-type") == "event"
         ):
+            self._learn(message, _CHUNK_PATH)
             chunk = _chunk(message.payload)
             if chunk is not None:
                 return chunk
-            return _decode_payload(
-                Chunk, message, frame.frame_index, frame.offset, None, tried=True
-            )
+            return _chunk_miss(frame)
         offset = frame.offset
         return decode_event(
             message, self.stream, strict=self.strict, frame_index=frame.frame_index, offset=offset
         )
+
+    def _learn(
+        self, message: Message, path: tuple[Callable[[bytes], Any], Callable[[Frame], Any]]
+    ) -> None:
+        block = message._header_block
+        if block is not None and len(self.fast) < _FAST_BLOCKS:
+            self.fast[block] = path
+
+
+#: Header blocks an EventReader's fast table holds at most (Bedrock sends one per event type).
+_FAST_BLOCKS = 8
 
 
 #: The streams (``None``: any) whose ``contentBlockDelta`` is :class:`ContentBlockDelta`.
@@ -506,7 +526,14 @@ _TEXT_DELTA_HEAD = re.compile(
 ).match
 _INDEX_KEY = b'{"contentBlockIndex":'
 _TEXT_KEY = b',"delta":{"text":"'
-_PADDING_KEY = '},"p":"'
+# What may follow a fast path's text: nothing, or padding (a prefix of the alphabet) as the
+# last key. One dict lookup gives the padding, or says the layout is not Bedrock's.
+_PREFIXES = [PADDING_ALPHABET[:length] for length in range(len(PADDING_ALPHABET) + 1)]
+_DELTA_TAILS: dict[str, str | None] = {"}}": None} | {f'}},"p":"{p}"}}': p for p in _PREFIXES}
+_CHUNK_TAILS: dict[bytes, str | None] = {b'"}': None} | {
+    f'","p":"{p}"}}'.encode(): p for p in _PREFIXES
+}
+_NOT_BEDROCK: Any = object()  # what the tables give for a tail they lack
 _new = object.__new__
 _set_index = slot_setter(ContentBlockDelta, "content_block_index")
 _set_delta = slot_setter(ContentBlockDelta, "delta")
@@ -543,15 +570,8 @@ def _text_delta(payload: bytes) -> ContentBlockDelta | None:
         text, end = _scan_string(whole, start, True)
     except ValueError:  # not UTF-8, or a bad string: the general path says which
         return None
-    rest = whole[end:]
-    if rest == "}}":
-        padding = None
-    # Nine characters at least: in '},"p":"}' the prefix's last quote is not also the end's.
-    elif len(rest) >= 9 and rest.startswith(_PADDING_KEY) and rest.endswith('"}'):
-        padding = rest[7:-2]
-        if not PADDING_ALPHABET.startswith(padding):
-            return None
-    else:
+    padding = _DELTA_TAILS.get(whole[end:], _NOT_BEDROCK)
+    if padding is _NOT_BEDROCK:
         return None
     return text_delta_event(index, text, padding)
 
@@ -589,24 +609,11 @@ def _chunk(payload: bytes) -> Chunk | None:
     end = payload.find(b'"', 10)
     if end < 0:
         return None
-    rest = payload[end:]
-    if rest == b'"}':
-        padding = None
-    elif len(rest) >= 9 and rest[:7] == b'","p":"' and rest[-2:] == b'"}':  # see _text_delta
-        try:
-            padding = rest[7:-2].decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        if not PADDING_ALPHABET.startswith(padding):
-            return None
-    else:
+    padding = _CHUNK_TAILS.get(payload[end:], _NOT_BEDROCK)
+    if padding is _NOT_BEDROCK:
         return None
-    text = payload[10:end]
-    try:
-        data = a2b_base64(text)
-    except binascii.Error:
-        return None
-    if b2a_base64(data, newline=False) != text:
+    data = canonical_base64(payload[10:end])
+    if data is None:
         return None  # not canonical (or not base64 at all): the general path says which
     event = _new(Chunk)
     _set_bytes(event, data)
@@ -614,6 +621,27 @@ def _chunk(payload: bytes) -> Chunk | None:
     _set_chunk_extra(event, EMPTY)
     return event
 
+
+def _delta_miss(frame: Frame) -> ContentBlockDelta:
+    # A delta the fast path did not take (tool use, reasoning), by the general decoder.
+    return cast(
+        ContentBlockDelta,
+        _decode_payload(
+            ContentBlockDelta, frame.message, frame.frame_index, frame.offset, None, tried=True
+        ),
+    )
+
+
+def _chunk_miss(frame: Frame) -> Chunk:
+    return cast(
+        Chunk,
+        _decode_payload(Chunk, frame.message, frame.frame_index, frame.offset, None, tried=True),
+    )
+
+
+# (try the payload, else read the frame): what EventReader.fast maps a header block to.
+_DELTA_PATH = (_text_delta, _delta_miss)
+_CHUNK_PATH = (_chunk, _chunk_miss)
 
 #: The streams (``None``: any) whose ``chunk`` is :class:`Chunk`.
 _CHUNK_STREAMS = frozenset(
@@ -830,12 +858,13 @@ def events(
     """
     if isinstance(source, bytes | bytearray | memoryview):
         source = (source,)  # one buffer: the whole stream
-    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
+    reader = EventReader(stream, strict=strict)
+    read = frame_reader(reader, raise_exceptions)
 
-    # The typing runs inside the adapter's loop: one generator, where one over another
-    # would cost a resume per event.
+    # The typing runs inside the decoder's loop: one generator, where one over another
+    # would cost a resume per event; text deltas and chunks by the reader's fast table.
     return iter_mapped(
-        source, read, "bedrock.events()", read_size=read_size,
+        source, read, "bedrock.events()", fast=reader.fast, read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
     )  # fmt: skip
 
@@ -898,10 +927,12 @@ def aevents(
     whose ``events`` are the typed events so far (``reassemble(exc.events)``: the partial
     answer). ``aclose()`` closes the source at once.
     """
-    read = frame_reader(EventReader(stream, strict=strict), raise_exceptions)
+    reader = EventReader(stream, strict=strict)
+    read = frame_reader(reader, raise_exceptions)
     again = typed_again(lambda: EventReader(stream, strict=strict, warn=False))
     return aiter_mapped(
-        source, read, "bedrock.aevents()", events_of=again, read_size=read_size,
+        source, read, "bedrock.aevents()", events_of=again, fast=reader.fast,
+        read_size=read_size,
         max_payload_length=max_payload_length, max_headers_length=max_headers_length,
         first_byte_timeout=first_byte_timeout, idle_timeout=idle_timeout,
     )  # fmt: skip

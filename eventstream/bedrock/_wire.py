@@ -13,6 +13,7 @@ import binascii
 import collections.abc
 import dataclasses
 import html
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -146,18 +147,55 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _canonical_by_round_trip(raw: bytes) -> bytes | None:
+    """The bytes ``raw`` encodes if it is canonical base64 (it encodes back to itself), else
+    ``None``."""
+    try:
+        data = binascii.a2b_base64(raw)
+    except binascii.Error:
+        return None
+    return data if binascii.b2a_base64(data, newline=False) == raw else None
+
+
+# The last character before "==" or "=" holds 4 or 2 bits past the last byte: canonical
+# text has them zero.
+_ZERO_LOW_4 = frozenset(b"AQgw")
+_ZERO_LOW_2 = frozenset(b"AEIMQUYcgkosw048")
+
+
+if sys.version_info >= (3, 11):
+
+    def canonical_base64(raw: bytes) -> bytes | None:
+        """:func:`_canonical_by_round_trip`, faster (~0.1 us): strict_mode refuses, in C,
+        anything but the alphabet and padding, but not padding after a whole quad ("AAAA=")
+        or bits set past the last byte, which are checked here ("=" is in neither set)."""
+        try:
+            data = binascii.a2b_base64(raw, strict_mode=True)
+        except binascii.Error:
+            return None
+        if len(raw) & 3 or (
+            raw[-1:] == b"="
+            and (raw[-3] not in _ZERO_LOW_4 if raw[-2:] == b"==" else raw[-2] not in _ZERO_LOW_2)
+        ):
+            return None
+        return data
+
+else:  # pragma: no cover - Python 3.10
+    canonical_base64 = _canonical_by_round_trip
+
+
 def _blob_decode(value: JSON, path: str) -> bytes:
-    # Fast path: text that decodes and re-encodes to itself is canonical base64, whatever it
-    # held; a2b_base64 skips the Python-level validation of b64decode. Anything else takes
-    # the strict path below, which says what is wrong with it.
+    # Fast path: canonical base64, whatever it held, read in C, skipping the Python-level
+    # validation of b64decode. Anything else takes the strict path below, which says what
+    # is wrong with it.
     if type(value) is str:
         try:
             raw = value.encode("ascii")
-            data = binascii.a2b_base64(raw)
-        except (UnicodeEncodeError, binascii.Error):
+        except UnicodeEncodeError:
             pass
         else:
-            if binascii.b2a_base64(data, newline=False) == raw:
+            data = canonical_base64(raw)
+            if data is not None:
                 return data
     return _strict_blob_decode(value, path)
 
