@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["iter_messages", "aiter_messages", "iter_frames", "aiter_frames", "DEFAULT_READ_SIZE"]
 
-#: Bytes of a stream within which an async iteration with a timeout keeps its messages, so
-#: that a stall can carry them (``StreamStalledError.messages``); past it, memory stays flat.
+#: Bytes of a stream within which an async iteration with a timeout keeps its reads, so that
+#: a stall can carry their messages (``StreamStalledError.messages``); past it, memory stays
+#: flat.
 KEPT_LIMIT = 16 * 2**20
 
 #: Bytes asked of a ``read()`` source at a time.
@@ -210,7 +211,10 @@ def _stalled(
         text += f" (messages kept: those of its first {KEPT_LIMIT // 2**20} MiB only)"
     error = StreamStalledError(text, timeout_name=name, timeout=timeout, **_position(decoder))
     if kept:
-        error.messages = tuple(item.message if type(item) is Frame else item for item in kept)
+        # The reads kept, decoded again: their frames decoded cleanly once (no limits now:
+        # they passed the stream's), and a frame they end inside of is left out, as it was.
+        again = Decoder(max_payload_length=None, max_headers_length=None)
+        error.messages = tuple(again.feed(b"".join(kept)))
     error.messages_whole = whole
     return error
 
@@ -705,14 +709,13 @@ async def _adecoded(
     batched: bool = False,
 ) -> AsyncGenerator[Any, None]:
     decoder = Decoder(max_payload_length=max_payload_length, max_headers_length=max_headers_length)
-    take: Callable[[BytesLike], Iterator[Any]] = decoder.frames if located else decoder.messages
+    take = _taker(decoder, located, read, fast)
     chunks = _async_chunks(source, read_size, kind, decoder, stream.what)
     watch: _Watch | None = None
     failing = False
     try:
         kept = stream.kept()
         if kept is None:
-            take = _taker(decoder, located, read, fast)
             async for chunk in chunks:
                 items = take(chunk)
                 for item in _batched(items) if batched else items:
@@ -741,14 +744,15 @@ async def _adecoded(
                     raise _stalled(decoder, limit, None, kept, stream.kept_whole)
                 if chunk:
                     limit = idle_timeout
-                if batched:
-                    for batch in _batched(_kept_items(take(chunk), keep, read)):
-                        yield batch
-                else:
-                    for item in take(chunk):
-                        keep(item)
-                        yield item if read is None else read(item)
-                del chunk
+                items = take(chunk)
+                for item in _batched(items) if batched else items:
+                    yield item
+                # A stall's record is the stream's bytes, decoded again if it stalls
+                # (_stalled): a read kept costs less than a Message and Frame kept per frame,
+                # and the reads can go through the decoder's fast table. After its frames
+                # were taken, so the decoder has vetted it; a copy if the source may reuse it.
+                keep(chunk if type(chunk) is bytes else bytes(chunk))
+                del chunk, items
                 if decoder.offset > KEPT_LIMIT and keep is not _ignore:
                     # Bounded: past the limit a stall carries the messages up to it only.
                     keep = _ignore
@@ -767,15 +771,6 @@ async def _adecoded(
             watch.stop()
         await chunks.aclose()
         await stream.arelease(failing)
-
-
-def _kept_items(
-    items: Iterator[Any], keep: Callable[[Any], None], read: Callable[[Frame], Any] | None
-) -> Iterator[Any]:
-    """``items`` (read, if ``read``), each first given to ``keep`` (a stall's record)."""
-    for item in items:
-        keep(item)
-        yield item if read is None else read(item)
 
 
 def _ignore(item: Any) -> None:

@@ -11,6 +11,7 @@ the same events before it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -251,3 +252,65 @@ def test_mapped_fails_closed_when_read_raises() -> None:
         list(decoder.mapped(frame(b"", b"a") + frame(b"", b"b"), read))
     with pytest.raises(es.DecoderStateError):
         decoder.feed(b"")
+
+
+# --- aevents with a timeout: the fast table, and a stall's record -------------------------------
+
+
+def _chunks_of(frames: list[bytes], size: int) -> list[bytes]:
+    data = b"".join(frames)
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+async def _typed(
+    chunks: list[bytes], *, stall: bool, reuse: bool = False, **options: Any
+) -> tuple[list[Any], BaseException | None]:
+    async def source() -> Any:
+        buffer = bytearray()
+        for chunk in chunks:
+            if reuse:  # one buffer, overwritten for every read (as some sources do)
+                buffer[:] = chunk
+                yield buffer
+            else:
+                yield chunk
+        if stall:
+            await asyncio.sleep(5)
+
+    got: list[Any] = []
+    try:
+        async for event in br.aevents(source(), "converse", **options):
+            got.append((event, getattr(event, "padding", None)))
+    except es.EventStreamError as exc:
+        return got, exc
+    return got, None
+
+
+@pytest.mark.parametrize("size", [7, 100, 4096])
+@pytest.mark.parametrize("reuse", [False, True])
+def test_a_stall_after_fast_frames_carries_every_message_and_event(size: int, reuse: bool) -> None:
+    frames = [START, _delta("one"), TOOL_USE, _delta("two", None), _delta("x" * 9000)]
+    frames += [_delta("three", "abcdefgh")]
+    data = b"".join(frames)
+    chunks = [*_chunks_of(frames, size), _delta("cut")[:20]]  # and part of one more frame
+    got, error = asyncio.run(_typed(chunks, stall=True, reuse=reuse, idle_timeout=0.1))
+    assert isinstance(error, es.StreamStalledError)
+    expected = list(es.iter_messages([data]))
+    assert list(error.messages) == expected and error.messages_whole
+    typed = [(e, getattr(e, "padding", None)) for e in br.events([data], "converse")]
+    assert got == typed
+    assert [(e, getattr(e, "padding", None)) for e in error.events] == typed
+
+
+def test_aevents_with_a_timeout_agrees_with_the_general_path() -> None:
+    frames = [
+        START,
+        _delta("one"),
+        *[_event_frame(b"contentBlockDelta", p) for p in HOSTILE_DELTAS[:1]],
+    ]
+    frames += [_delta("two"), _event_frame(b"contentBlockDelta", HOSTILE_DELTAS[2]), _delta("lost")]
+    chunks = _chunks_of(frames, 100)
+    got, error = asyncio.run(_typed(chunks, stall=False, idle_timeout=5.0))
+    events, expected_error = _general(chunks, "converse", True)
+    assert got == [event[:2] for event in events]
+    assert isinstance(error, br.BedrockPayloadError)
+    assert (type(error), error.offset, error.frame_index, error.frame_offset) == expected_error
