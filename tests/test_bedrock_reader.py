@@ -208,6 +208,37 @@ def test_read_anthropic_reads_each_kind() -> None:
         assert br.read_anthropic(value) is None
 
 
+_ANTHROPIC_FIELDS = dataclasses.fields(br.AnthropicEvent)
+
+
+@given(st.data())
+def test_anthropic_event_s_generated_init_is_the_dataclass_s(data: st.DataObject) -> None:
+    # AnthropicEvent's __init__ is generated (through the slots); it must take what the
+    # dataclass's took, positionally or by name, with the same defaults.
+    values = {f.name: data.draw(st.none() | st.text(max_size=3), label=f.name)
+              for f in _ANTHROPIC_FIELDS}  # fmt: skip
+    given_names = data.draw(st.sets(st.sampled_from([f.name for f in _ANTHROPIC_FIELDS[2:]])))
+    positional = data.draw(st.integers(0, len(_ANTHROPIC_FIELDS)), label="positional")
+    names = [f.name for f in _ANTHROPIC_FIELDS]
+    args = [values[name] for name in names[:positional]]
+    kwargs = {n: values[n] for n in names[positional:] if n in given_names or n in names[:2]}
+    event = br.AnthropicEvent(*args, **kwargs)
+    for field in _ANTHROPIC_FIELDS:
+        index = names.index(field.name)
+        if index < positional or field.name in kwargs:
+            assert getattr(event, field.name) == values[field.name]
+        elif field.default is not dataclasses.MISSING:
+            assert getattr(event, field.name) == field.default
+        else:
+            assert getattr(event, field.name) == {}  # usage, metrics: an empty mapping
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.text = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        br.AnthropicEvent()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        br.AnthropicEvent("t", {}, nonsense=1)  # type: ignore[call-arg]
+
+
 def test_rows_and_status_render_the_answer_once() -> None:
     result = br.reassemble(br.events([_converse()], "converse"))
     assert result.status == "incomplete: the stream ended before its last event"

@@ -694,18 +694,22 @@ def install_init(cls: type) -> None:
     then __post_init__: about half the cost of building a small event (1.3 us for a text
     delta and its event, 0.8 us with this; benchmarks/README.md, "Typed Bedrock events").
     Same signature, defaults and ``extra`` handling; a class with its own __post_init__ or
-    a field outside __init__ keeps the dataclass's.
+    a field outside __init__ keeps the dataclass's. Also for a frozen, slotted dataclass that
+    is not a Struct and has no __post_init__ (bedrock.AnthropicEvent).
     """
     fields = dataclasses.fields(cls)
-    if getattr(cls, "__post_init__", None) is not Struct.__post_init__:
+    if getattr(cls, "__post_init__", None) not in (Struct.__post_init__, None):
         return
-    if not all(f.init and f.kw_only for f in fields):
+    if not all(f.init for f in fields):
         return
     # The parameters are the field names ("type" among them): the helpers get names that
     # no field can have.
     env: dict[str, Any] = {"__proxy": MappingProxyType, "__missing": _MISSING, "__type": type}
-    params, body = [], []
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
     for number, field in enumerate(fields):
+        params = keyword if field.kw_only else positional
         env[f"__set_{number}"] = _slot_setter(cls, field.name)
         if field.default is not dataclasses.MISSING:
             env[f"__default_{number}"] = field.default
@@ -717,12 +721,14 @@ def install_init(cls: type) -> None:
             body.append(f"        {field.name} = __factory_{number}()")
         else:
             params.append(field.name)
-        if field.name == "extra":
+        if field.name == "extra" and issubclass(cls, Struct):
             # Frozen means frozen: a dict given here becomes a read-only view of a copy.
             body.append("    if __type(extra) is not __proxy:")
             body.append("        extra = __proxy(dict(extra))")
         body.append(f"    __set_{number}(self, {field.name})")
-    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body)
+    # Dataclasses put the keyword-only fields last, so this is their order too.
+    signature = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    source = f"def __init__({signature}):\n" + "\n".join(body or ["    pass"])
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<__init__ of {cls.__qualname__}>", "exec"), env, namespace)
     init = namespace["__init__"]
