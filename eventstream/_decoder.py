@@ -194,7 +194,8 @@ class Decoder:
         to 8 KiB in ``bytes`` data whose block is a key, once its checksum is checked, has its
         payload given to ``try_payload``; what that returns, unless ``None``, is yielded for
         the frame with no :class:`Message` or :class:`Frame` made, else ``miss(frame)`` is.
-        ``try_payload`` must not raise, and must give what ``read`` would (or ``None``).
+        ``try_payload`` must give what ``read`` would (or ``None``). Whatever ``read``,
+        ``try_payload`` or ``miss`` raises fails the decoder, as any error does.
         """
         return cast(Iterator[T], self._run(data, True, read, fast))
 
@@ -226,6 +227,16 @@ class Decoder:
         except GeneratorExit:
             self._failure = DecoderStateError(
                 "a feed was stopped before all its messages were taken",
+                offset=self._offset,
+                frame_index=self._frame_index,
+                frame_offset=self._offset,
+            )
+            raise
+        except BaseException as exc:
+            # Another exception (mapped()'s read, or an interrupt) leaves the rest of the
+            # data unread: the decoder fails closed, as it does when a feed is stopped.
+            self._failure = DecoderStateError(
+                f"a feed stopped on {type(exc).__name__} before all its messages were taken",
                 offset=self._offset,
                 frame_index=self._frame_index,
                 frame_offset=self._offset,

@@ -808,8 +808,7 @@ def aiter_mapped(
     **options: Any,
 ) -> AsyncIterator[T]:
     """The async twin of :func:`iter_mapped` (``bedrock.aevents``); ``events_of`` gives a
-    :class:`StreamStalledError`'s ``events`` from its ``messages``. With a timeout on,
-    ``fast`` is not used: a stall's record needs every frame."""
+    :class:`StreamStalledError`'s ``events`` from its ``messages``."""
     stream = _async_stream(source, what, located=True, read=read, events_of=events_of, **options)
     return cast(AsyncIterator[T], stream)
 

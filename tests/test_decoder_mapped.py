@@ -314,3 +314,36 @@ def test_aevents_with_a_timeout_agrees_with_the_general_path() -> None:
     assert got == [event[:2] for event in events]
     assert isinstance(error, br.BedrockPayloadError)
     assert (type(error), error.offset, error.frame_index, error.frame_offset) == expected_error
+
+
+def test_mapped_fails_closed_on_any_exception_from_read() -> None:
+    # Not only the library's errors: a bug in read (a ValueError) loses the rest of the
+    # data too, so the decoder must not go on as if the stream were whole.
+    def read(located: es.Frame) -> Any:
+        if located.message.payload == b"a":
+            raise ValueError("a bug in read")
+        return located.message.payload
+
+    decoder = es.Decoder()
+    with pytest.raises(ValueError, match="a bug in read"):
+        list(decoder.mapped(frame(b"", b"a") + frame(b"", b"b") + frame(b"", b"c"), read))
+    with pytest.raises(es.DecoderStateError, match="ValueError") as info:
+        decoder.feed(frame(b"", b"d"))
+    assert info.value.frame_index == 1
+
+
+def test_odd_header_blocks_first_do_not_keep_bedrock_s_own_out_of_the_table() -> None:
+    reader = br.EventReader("converse")
+
+    def read(data: bytes) -> None:
+        (located,) = es.Decoder().frames(data)
+        reader.read_frame(located)
+
+    for n in range(12):  # twelve distinct blocks first: more than the table holds
+        headers = _event_frame(b"contentBlockDelta", b"")[12:-4] + string_header(b"x", b"%d" % n)
+        read(frame(headers, b'{"contentBlockIndex":0,"delta":{"text":"o"}}'))
+    assert 0 < len(reader.fast) <= 8
+    mine = _delta("mine")
+    read(mine)
+    read(mine)  # known now: the table is not emptied again for it
+    assert mine[12 : 12 + len(_event_frame(b"contentBlockDelta", b"")) - 16] in reader.fast

@@ -360,7 +360,9 @@ class EventReader:
         self, message: Message, path: tuple[Callable[[bytes], Any], Callable[[Frame], Any]]
     ) -> None:
         block = message._header_block
-        if block is not None and len(self.fast) < _FAST_BLOCKS:
+        if block is not None and block not in self.fast:
+            if len(self.fast) >= _FAST_BLOCKS:
+                self.fast.clear()  # odd blocks first cannot keep Bedrock's own out for good
             self.fast[block] = path
 
 
