@@ -11,6 +11,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import eventstream as es
 
@@ -189,7 +190,8 @@ def check_decoder(data: bytes) -> None:
 
     Checked: every error is ours and carries offsets; messages and the error (class, offset,
     frame) are identical for the whole input fed at once and for the fuzz-chosen cuts; the
-    messages re-encode to exactly the bytes consumed; and frame 0 agrees with ``decode()``.
+    messages re-encode to exactly the bytes consumed; frame 0 agrees with ``decode()``; and
+    ``Decoder.mapped`` over the same cuts gives the same payloads and error.
     """
     body, chunks, limits = split_input(data)
     whole = _run_decoder([body], limits, body)
@@ -206,6 +208,38 @@ def check_decoder(data: bytes) -> None:
     elif error.frame_index != len(whole.messages) or error.frame_offset != len(consumed):
         raise _fail("the error names the wrong frame", data)
     _agree_with_decode(body, whole, limits)
+    if chunks is not None:
+        mapped = _run_mapped(chunks, limits)
+        if mapped != ([m.payload for m in whole.messages], whole.key()[1]):
+            raise _fail(f"Decoder.mapped disagrees with feed: {mapped[1]!r}", data)
+
+
+def _run_mapped(
+    chunks: list[Chunk], limits: dict[str, int | None]
+) -> tuple[list[bytes], tuple[object, ...] | None]:
+    """The payloads and the error (as Outcome.key's) by ``Decoder.mapped``, with a fast table
+    that learns every header block it reads and takes even-length payloads: both of its
+    paths, and the general one, on the same frames."""
+    decoder = es.Decoder(**limits)
+    fast: dict[bytes, Any] = {}
+
+    def take(payload: bytes) -> bytes | None:
+        return payload if len(payload) % 2 == 0 else None
+
+    def read(frame: es.Frame) -> bytes:
+        block = frame.message.header_block()
+        if block not in fast:
+            fast[block] = (take, read)
+        return frame.message.payload
+
+    payloads: list[bytes] = []
+    try:
+        for chunk in chunks:
+            payloads.extend(decoder.mapped(chunk, read, fast))
+        decoder.close()
+    except es.EventStreamError as exc:
+        return payloads, (type(exc), exc.offset, exc.frame_index, exc.frame_offset)
+    return payloads, None
 
 
 def _agree_with_decode(body: bytes, outcome: Outcome, limits: dict[str, int | None]) -> None:
