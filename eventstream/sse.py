@@ -148,21 +148,26 @@ class SSEDecoder:
                 self._offset += len(_BOM)
         start = 0
         size = len(buffer)
+        # Most streams end lines with LF alone: with no CR in what is left, the search for
+        # one per line is skipped (a tenth of the cost of a line).
+        any_cr = buffer.find(b"\r", scan) >= 0
+        line = self._line
         while True:
             # The next line ending: LF, CR, or CRLF, whichever comes first.
             lf = buffer.find(b"\n", scan)
-            cr = buffer.find(b"\r", scan, lf if lf >= 0 else size)
+            cr = buffer.find(b"\r", scan, lf if lf >= 0 else size) if any_cr else -1
             end = cr if cr >= 0 else lf
             if end < 0:
                 break
             if cr >= 0 and cr + 1 == size:
                 # A CR at the very end: its LF, if any, is in the next feed.
-                self._line(bytes(buffer[start:cr]), self._offset + start, events)
+                line(buffer[start:cr], self._offset + start, events)
                 self._cr = True
                 start = size
                 break
             width = 2 if cr >= 0 and buffer[cr + 1 : cr + 2] == b"\n" else 1
-            self._line(bytes(buffer[start:end]), self._offset + start, events)
+            # (A bytearray slice: _line only measures and decodes it.)
+            line(buffer[start:end], self._offset + start, events)
             start = scan = end + width
         if start:
             del buffer[:start]
@@ -173,7 +178,7 @@ class SSEDecoder:
                 "max_line_length", len(buffer), self._offset,
             )  # fmt: skip
 
-    def _line(self, raw: bytes, offset: int, events: list[ServerSentEvent]) -> None:
+    def _line(self, raw: bytes | bytearray, offset: int, events: list[ServerSentEvent]) -> None:
         if len(raw) > self.max_line_length:
             raise self._over(
                 f"a line of {len(raw)} bytes is over max_line_length={self.max_line_length}",
@@ -201,6 +206,10 @@ class SSEDecoder:
             return  # a comment
         if not self._pending:
             self._pending, self._event_start = True, offset  # a field: an event has begun
+        if line.startswith("data: "):  # nearly every line of a stream: no partition
+            self._data.append(line[6:])
+            self._has_data = True
+            return
         name, colon, value = line.partition(":")
         if colon and value[:1] == " ":
             value = value[1:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 from hypothesis import given
@@ -161,3 +162,58 @@ def test_encoding_refuses_what_cannot_be_written() -> None:
 def test_any_bytes_give_events_or_our_error(data: bytes) -> None:
     with contextlib.suppress(es.EventStreamError):
         sse.decode_sse(data)
+
+
+def _reference(data: bytes) -> list[sse.ServerSentEvent]:
+    """The standard's algorithm, written plainly: the events of whole lines of ``data``."""
+    text = data.decode("utf-8")
+    text = text.removeprefix("\ufeff")
+    *lines, _unfinished = re.split("\r\n|\r|\n", text)
+    events, kind, buffer, has_data, last_id, retry = [], "", [], False, None, None
+    for line in lines:
+        if not line:
+            if has_data:
+                events.append(E("\n".join(buffer), kind or "message", last_id, retry))
+            kind, buffer, has_data = "", [], False
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ") if ":" in line else ""
+        if name == "data":
+            buffer.append(value)
+            has_data = True
+        elif name == "event":
+            kind = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            retry = int(value)
+    return events
+
+
+_LINES = st.sampled_from(
+    ["data: a", "data:b", "data:  c", "data", "data:", "event: e", "event:", "id: 1", "id",
+     ": note", "retry: 7", "retry: x", "other: y", "", "datum: z", "data: é"]
+)  # fmt: skip
+
+
+@given(
+    st.lists(st.tuples(_LINES, st.sampled_from(["\n", "\r", "\r\n"])), max_size=14),
+    st.lists(st.integers(0, 200), max_size=6),
+)
+def test_any_lines_with_any_endings_at_any_cuts_are_the_standard_s_events(
+    lines: list[tuple[str, str]], cuts: list[int]
+) -> None:
+    data = "".join(line + end for line, end in lines).encode()
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    decoder = sse.SSEDecoder()
+    got = [
+        event
+        for a, b in zip([0, *points], [*points, len(data)], strict=True)
+        for event in decoder.feed(data[a:b])
+    ]
+    expected = _reference(data)
+    if data.endswith(b"\r"):
+        expected = _reference(data + b"\n")  # a CR at the end may yet be a CRLF: one ending
+    assert got == expected
