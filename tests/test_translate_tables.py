@@ -227,8 +227,10 @@ def test_data_that_is_not_json_is_our_error_with_the_event_index(reader: type) -
     assert isinstance(info.value, es.EventStreamError) and info.value.frame_index == 0
     with pytest.raises(tr.TranslateError):
         reader().feed_sse(ServerSentEvent("[1, 2]", "message_start"))
-    with pytest.raises(tr.TranslateError):
-        reader().feed_sse(ServerSentEvent('{"a": NaN}', "message_start"))
+    # RFC 8259: no NaN or Infinity, and no number that overflows a double to one.
+    for text in ('{"a": NaN}', '{"a": -Infinity}', '{"a": 1e999}', "[" * 100_000):
+        with pytest.raises(tr.TranslateError):
+            reader().feed_sse(ServerSentEvent(text, "message_start"))
 
 
 def test_redacted_data_that_is_not_base64_is_our_error() -> None:

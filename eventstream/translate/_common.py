@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from .._errors import EncodeError, EventStreamError
 from ..bedrock import CacheDetail, Usage
-from ..bedrock._json import escape_surrogates, utf8
+from ..bedrock._json import escape_surrogates, loads, utf8
 from ..bedrock.failclosed import Ending, FailClosed
 from ..sse import ServerSentEvent, SSEDecoder, encode_sse
 from ._tables import TranslateError, expect
@@ -16,11 +16,6 @@ from ._tables import TranslateError, expect
 __all__: list[str] = []  # helpers of this package only
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (RFC 8259)")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 #: Compact, UTF-8 as is, no NaN: what a client's JSON parser reads; ``dumps("x")`` is the
 #: string's JSON form, which the per-delta templates splice in.
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -43,8 +38,10 @@ def sse(data: str, event: str | None = None) -> bytes:
 def loads_event(data: str, index: int, what: str) -> dict[str, Any]:
     """The JSON object an SSE event's data holds; :class:`TranslateError` otherwise."""
     try:
-        value = _DECODER.decode(data)
-    except (ValueError, RecursionError) as exc:
+        # The typed layer's strict parser: RFC 8259 (no NaN, no number that overflows to
+        # infinity), and the C scanner called directly (~0.5 us less than JSONDecoder.decode).
+        value = loads(data)
+    except ValueError as exc:
         raise TranslateError(
             f"{what} event {index}: its data is not JSON ({exc})", frame_index=index
         ) from None
