@@ -393,7 +393,6 @@ class CaptureDecoder:
         # read_frame, not read(payload_json=...): a text delta or a chunk (nearly every
         # frame) is then typed without parsing its payload, which CapturedFrame parses only
         # if a view shows it (--summary and the table do not): 11 -> 8 us a frame.
-        payload_json = None
         try:
             event = self.reader.read_frame(frame)
         except BedrockPayloadError as exc:
@@ -401,20 +400,17 @@ class CaptureDecoder:
         assert self.reassembler is not None
         if self.reader.stream not in _REASSEMBLED:
             # An agent's or SageMaker's stream, say: typed, but not a Bedrock answer.
-            return CapturedFrame(frame, event, payload_json=payload_json)
+            return CapturedFrame(frame, event)
         if isinstance(event, Chunk):
             chunk_json = _parsed(event.bytes) if event.bytes is not None else NOT_JSON
             if chunk_json is NOT_JSON:
                 self.reassembler.add(event)  # it records the chunk that is not JSON
-                return CapturedFrame(frame, event, payload_json=payload_json)
+                return CapturedFrame(frame, event)
             anthropic = read_anthropic(chunk_json)  # for the event's detail
             self.reassembler.add_chunk_json(chunk_json)  # read as its model family
-            return CapturedFrame(
-                frame, event, payload_json=payload_json, chunk_json=chunk_json,
-                anthropic=anthropic,
-            )  # fmt: skip
+            return CapturedFrame(frame, event, chunk_json=chunk_json, anthropic=anthropic)
         self.reassembler.add(event)
-        return CapturedFrame(frame, event, payload_json=payload_json)
+        return CapturedFrame(frame, event)
 
 
 _LIMITS = Limits()
