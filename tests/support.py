@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import struct
+import threading
 from pathlib import Path
+from typing import Any
 
 import crcmod.predefined
 import pytest
@@ -68,3 +70,15 @@ def recrc(data: bytes) -> bytes:
     end = min(total, len(data)) - 4
     body = prelude + data[12:end]
     return body + struct.pack(">I", crc32_oracle(body)) + data[end + 4 :]
+
+
+class ThreadErrors:
+    """Exceptions that escaped a thread (a server's: each would print a traceback), recorded
+    through ``threading.excepthook`` for the test's duration."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: list[str] = []
+        monkeypatch.setattr(threading, "excepthook", self._hook)
+
+    def _hook(self, args: Any) -> None:
+        self.seen.append(f"{args.exc_type.__name__}: {args.exc_value}")

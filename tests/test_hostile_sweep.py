@@ -46,6 +46,7 @@ from eventstream import bedrock_strategies as bs
 from eventstream.bedrock import agent
 from eventstream.bedrock import nova_sonic as ns
 from eventstream.samples import sample_bytes
+from tests.support import ThreadErrors
 
 DATA = Path(__file__).resolve().parent / "data"
 HOSTILE = DATA / "hostile"
@@ -1113,17 +1114,6 @@ _SQUEEZED_XXD = (
 )
 
 
-class _ThreadErrors:
-    """Exceptions that escaped a server thread (what would print a traceback)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.seen: list[str] = []
-        monkeypatch.setattr(threading, "excepthook", self._hook)
-
-    def _hook(self, args: Any) -> None:
-        self.seen.append(f"{args.exc_type.__name__}: {args.exc_value}")
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[mock.MockServer]:
     with mock.MockServer(idle_timeout=2.0, seed=1) as running:
@@ -1146,7 +1136,7 @@ def _exchange(port: int, data: bytes, *, half_close: bool = True) -> bytes:
             answer += piece
 
 
-def _settle(errors: _ThreadErrors, answer: bytes) -> None:
+def _settle(errors: ThreadErrors, answer: bytes) -> None:
     # A connection thread that died closes its socket before its exception reaches the
     # hook: wait for it here, not in the next test (where pytest would see it).
     for _ in range(100):
@@ -1196,7 +1186,7 @@ _REFUSED = {
 def test_server_refuses_hostile_requests_and_keeps_serving(
     server: mock.MockServer, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     status = _status(_exchange(server.port, _REFUSED[name]))
     assert 400 <= status < 500 or status == 501, status
     _still_serves(server.port)
@@ -1211,7 +1201,7 @@ def test_server_refuses_hostile_requests_and_keeps_serving(
 def test_server_survives_clients_that_leave(
     server: mock.MockServer, monkeypatch: pytest.MonkeyPatch, data: bytes
 ) -> None:
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     answer = _exchange(server.port, data)
     assert answer == b"" or 400 <= _status(answer) < 500
     _still_serves(server.port)
@@ -1238,7 +1228,7 @@ def test_server_answers_4xx_to_requests_that_escape(
     # Found by this file: MockServer: the connection thread dies with a traceback and no answer
     # (UnicodeDecodeError from parse_head on a non-ASCII target; ValueError from parse_faults on a
     # Unicode or >4300-digit number in x-eventstream-fault); fixed in 6af7021.
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     answer = _exchange(server.port, _ESCAPES[name])
     _settle(errors, answer)
     assert errors.seen == []
@@ -1296,7 +1286,7 @@ def test_server_with_a_surrogate_script_answers(monkeypatch: pytest.MonkeyPatch)
     # Found by this file: MockServer with a script whose model holds a lone surrogate (valid
     # JSON): the connection thread dies with UnicodeEncodeError (Script.messages) and sends
     # nothing; fixed in 6af7021.
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     script = mock.script_from_json(json.loads('{"model": "\\ud800"}'), "script.json")
     with mock.MockServer(script=script, idle_timeout=1.0) as running:
         answer = _exchange(

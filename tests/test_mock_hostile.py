@@ -26,6 +26,7 @@ import pytest
 import eventstream as es
 from eventstream import bedrock as br
 from eventstream import cli, mock
+from tests.support import ThreadErrors
 
 DATA = Path(__file__).resolve().parent / "data"
 _RNG = random.Random(0)
@@ -38,17 +39,6 @@ def _deep(depth: int) -> dict[str, Any]:
         node["a"] = {}
         node = node["a"]
     return root
-
-
-class _ThreadErrors:
-    """Exceptions that escaped a thread (each would print a traceback)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.seen: list[str] = []
-        monkeypatch.setattr(threading, "excepthook", self._hook)
-
-    def _hook(self, args: Any) -> None:
-        self.seen.append(f"{args.exc_type.__name__}: {args.exc_value}")
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +111,7 @@ def test_a_fault_holding_a_lone_surrogate_is_refused_when_built(build: Callable[
 def test_the_header_with_such_numbers_gets_a_400(
     server: mock.MockServer, monkeypatch: pytest.MonkeyPatch, spec: str
 ) -> None:
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     header = spec.encode("utf-8").decode("latin-1")  # http.client sends latin-1
     status, body = _post(server.port, "/model/m/converse-stream", {mock.FAULT_HEADER: header})
     assert status == 400 and mock.FAULT_HEADER in body["message"]
@@ -241,7 +231,7 @@ def test_a_request_target_is_visible_ascii(head: bytes) -> None:
 def test_a_non_ascii_target_gets_a_400_and_the_server_serves_on(
     server: mock.MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
         connection.sendall(
             b"POST /model/\xff/converse-stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
@@ -302,7 +292,7 @@ def test_a_server_whose_script_cannot_be_written_answers_500(
 ) -> None:
     boto3 = pytest.importorskip("boto3")
     botocore_config = pytest.importorskip("botocore.config")
-    errors = _ThreadErrors(monkeypatch)
+    errors = ThreadErrors(monkeypatch)
     script = mock.script_from_json(json.loads('{"model": "\\ud800"}'), "script.json")
     with mock.MockServer(script=script, idle_timeout=2.0) as running:
         client = boto3.client(
